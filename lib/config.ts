@@ -1,0 +1,111 @@
+// One validated configuration for every process. Each process reads what it needs; a bad value
+// stops the process with one line naming the variable (see ConfigError and exitOnConfigError).
+import { isIP } from 'node:net';
+
+export class ConfigError extends Error {}
+
+export interface Config {
+  nodeEnv: string;
+  databaseUrl: string | undefined; // undefined: use the embedded Postgres
+  dataDir: string;
+  embeddedPgPort: number;
+  port: number;
+  gatewayPort: number;
+  workerMetricsPort: number;
+  host: string;
+  jwtSecret: string;
+  webhookAllowlist: string[];
+  allowedOrigins: string[];
+  retentionDays: number;
+  workerConcurrency: number;
+  logLevel: string;
+  rateLimits: {
+    windowMs: number;
+    events: number;
+    notifications: number;
+    queries: number;
+    webhooks: number;
+    wsConnectionsPerUser: number;
+  };
+}
+
+const DEV_JWT_SECRET = 'oriva-dev-only-secret-do-not-use-in-production';
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL (expected postgres://user:password@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${url.protocol}//`);
+  }
+  if (!url.hostname && !url.searchParams.get('host')) throw new ConfigError('DATABASE_URL has no host');
+  if (url.pathname.length <= 1) throw new ConfigError('DATABASE_URL names no database');
+  return raw;
+}
+
+function allowlistEntry(entry: string): string {
+  const [addr, bits] = entry.split('/');
+  if (bits !== undefined && (!isIP(addr ?? '') || !/^\d{1,3}$/.test(bits))) {
+    throw new ConfigError(`WEBHOOK_ALLOWLIST entry ${JSON.stringify(entry)} is not a host, an IP or a CIDR`);
+  }
+  return entry.toLowerCase();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const jwtSecret = env.JWT_SECRET ?? '';
+  if (nodeEnv === 'production' && jwtSecret === '') {
+    throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (jwtSecret !== '' && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  }
+  return {
+    nodeEnv,
+    databaseUrl: databaseUrl(env.DATABASE_URL),
+    dataDir: env.ORIVA_DATA_DIR || '.data',
+    embeddedPgPort: int(env, 'ORIVA_PG_PORT', 54329, 1, 65535),
+    port: int(env, 'PORT', 3000, 0, 65535),
+    gatewayPort: int(env, 'GATEWAY_PORT', 3001, 0, 65535),
+    workerMetricsPort: int(env, 'WORKER_METRICS_PORT', 3002, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    jwtSecret: jwtSecret || DEV_JWT_SECRET,
+    webhookAllowlist: list(env, 'WEBHOOK_ALLOWLIST').map(allowlistEntry),
+    allowedOrigins: list(env, 'ALLOWED_ORIGINS'),
+    retentionDays: int(env, 'RETENTION_DAYS', 90, 1, 36500),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000),
+    logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'warn' : 'info'),
+    rateLimits: {
+      windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 15 * 60 * 1000, 1000, 24 * 3600 * 1000),
+      events: int(env, 'RATE_LIMIT_EVENTS', 1000, 1, 10_000_000),
+      notifications: int(env, 'RATE_LIMIT_NOTIFICATIONS', 500, 1, 10_000_000),
+      queries: int(env, 'RATE_LIMIT_QUERIES', 1000, 1, 10_000_000),
+      webhooks: int(env, 'RATE_LIMIT_WEBHOOKS', 50, 1, 10_000_000),
+      wsConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
+    },
+  };
+}
+
+/** Print one clear line and exit non-zero: the shape every entry point uses for startup failures. */
+export function exitOnStartupError(processName: string, err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${processName}: cannot start: ${message}\n`);
+  process.exit(1);
+}

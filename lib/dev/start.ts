@@ -1,0 +1,73 @@
+// npm start: the whole stack in one process for trying it out. Embedded Postgres (unless
+// DATABASE_URL is set) + migrations + REST API + worker + gateway, a demo app and a demo user token.
+// Ctrl-C stops everything, Postgres included.
+import { createApp, rotateKey } from '../apps.js';
+import { exitOnStartupError, loadConfig } from '../config.js';
+import { resolveDatabase } from '../database.js';
+import { makePool } from '../db.js';
+import { makeLogger } from '../log.js';
+import { migrateDatabase } from '../migrate.js';
+import { stopOnSignals } from '../process.js';
+import { signUserToken } from '../tokens.js';
+import { startServer } from '../../server/server.js';
+import { startWorker } from '../../worker/worker.js';
+import { startGateway } from '../../gateway/gateway.js';
+
+const DEMO_APP = { id: 'demo-app', name: 'Demo App' };
+const DEMO_USER = 'demo-user';
+
+try {
+  const started = Date.now();
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    // dev only: webhooks may target this machine
+    WEBHOOK_ALLOWLIST: '127.0.0.1,localhost,::1',
+    ...process.env,
+  });
+  const log = makeLogger('oriva', config.logLevel);
+  const db = await resolveDatabase(config);
+  const stops: Array<() => Promise<void>> = [() => db.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((err) => log.error({ err }, 'stop failed'));
+  };
+  stopOnSignals(log, stopAll, 20_000);
+  try {
+    await migrateDatabase(db.url);
+    const pool = makePool(db.url, { role: 'oriva_system', max: 2, applicationName: 'oriva-start' });
+    const demo = await createApp(pool, DEMO_APP).catch((err: { code?: string }) => {
+      if (err.code === '23505') return rotateKey(pool, DEMO_APP.id); // a second start: fresh key
+      throw err;
+    });
+    await pool.end();
+    const token = await signUserToken(config.jwtSecret, DEMO_USER, 24 * 3600);
+
+    const server = await startServer(config, db.url, log);
+    stops.push(() => server.close());
+    const worker = await startWorker(config, db.url, log);
+    stops.push(() => worker.close());
+    const gateway = await startGateway(config, db.url, log);
+    stops.push(() => gateway.close());
+
+    process.stdout.write(
+      [
+        '',
+        `Oriva Events & Notifications is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        `  API:          ${server.url}/api/v1   (health: ${server.url}/readyz)`,
+        `  Gateway:      ${gateway.url}/api/v1/events/stream`,
+        `  Database:     ${db.owned ? 'embedded Postgres, data in ' + config.dataDir : db.url.replace(/:[^:@/]*@/, ':***@')}`,
+        `  Demo app id:  ${demo.app_id}`,
+        `  Demo API key: ${demo.api_key}`,
+        `  Demo user:    ${DEMO_USER}`,
+        `  User token:   ${token}`,
+        '',
+        'Press Ctrl-C to stop everything.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+} catch (err) {
+  exitOnStartupError('npm start', err);
+}

@@ -1,0 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+
+/** Every request gets an id (or keeps a sane X-Request-Id) that logs and 5xx bodies carry. */
+export function requestId(): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    ctx.state.requestId = /^[A-Za-z0-9_-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    await next();
+  };
+}

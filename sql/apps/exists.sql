@@ -1,0 +1,1 @@
+select 1 from oriva.apps where id = $1
