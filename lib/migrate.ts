@@ -2,8 +2,11 @@
 // beforeAllMigrations hook installs graphile-worker's schema first. This module only runs them.
 import { readFileSync, readdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { migrate, Logger } from 'graphile-migrate';
+import { migrate, watch, Logger } from 'graphile-migrate';
 import { fromRoot } from './paths.js';
+// graphile-migrate keeps its pools open for a while after migrate() returns; close them so the
+// caller can stop the database (or exit) at once. Not in the package index, hence the deep import.
+import { clearAllPools } from 'graphile-migrate/dist/pgReal.js';
 
 // graphile-migrate's progress lines are dropped; its errors and warnings reach stderr.
 const quietLogger = new Logger(() => (level: string, message: string) => {
@@ -16,7 +19,11 @@ function gmrcSettings(): Record<string, unknown> {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-export async function migrateDatabase(connectionString: string): Promise<void> {
+/**
+ * Run the committed migrations. With includeCurrent (the test suite's template only), also apply the
+ * work-in-progress migrations/current/ files, as `graphile-migrate watch --once` does.
+ */
+export async function migrateDatabase(connectionString: string, { includeCurrent = false } = {}): Promise<void> {
   // The hook runs `graphile-worker` from node_modules/.bin, whoever started us.
   const bin = fromRoot('node_modules', '.bin');
   if (!(process.env.PATH ?? '').split(delimiter).includes(bin)) {
@@ -25,9 +32,11 @@ export async function migrateDatabase(connectionString: string): Promise<void> {
   const cwd = process.cwd();
   process.chdir(fromRoot());
   try {
-    await migrate({ ...gmrcSettings(), connectionString, logger: quietLogger } as Parameters<typeof migrate>[0]);
+    const settings = { ...gmrcSettings(), connectionString, logger: quietLogger } as Parameters<typeof migrate>[0];
+    await (includeCurrent ? watch(settings, true) : migrate(settings));
   } finally {
     process.chdir(cwd);
+    clearAllPools();
   }
 }
 

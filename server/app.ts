@@ -4,7 +4,9 @@ import type { Config } from '../lib/config.js';
 import type { Pool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { errorEnvelope } from './middleware/errors.js';
+import { authenticate } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
+import { apiRouter } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 
 export interface AppDeps {
@@ -13,12 +15,16 @@ export interface AppDeps {
   log: Logger;
 }
 
-export function makeApp({ pool, log }: AppDeps): Koa {
+export function makeApp(deps: AppDeps): Koa {
+  const { config, pool, log } = deps;
   const app = new Koa({ proxy: false });
   app.silent = true;
   app.use(requestId());
   app.use(errorEnvelope(log));
   const health = healthRoutes(pool);
   app.use(health.routes()).use(health.allowedMethods());
+  app.use(authenticate(pool, config));
+  const api = apiRouter(deps);
+  app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

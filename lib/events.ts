@@ -1,0 +1,62 @@
+// Event types and patterns, shared by the API (validation), the worker (webhook matching) and the
+// gateway (subscriptions). Type = `<event_category>.<event_type>`; a pattern is an exact type,
+// `<category>.*`, or `*`.
+
+export const EVENT_PATTERN = /^(\*|[a-z][a-z0-9_]{0,63}\.(\*|[a-z][a-z0-9_]{0,63}))$/;
+
+export function eventTypeOf(event: { event_category: string; event_type: string }): string {
+  return `${event.event_category}.${event.event_type}`;
+}
+
+export function matchesPattern(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
+export function matchesAny(patterns: readonly string[], type: string): boolean {
+  return patterns.some((p) => matchesPattern(p, type));
+}
+
+/** A row of oriva.platform_events as the processes read it. */
+export interface EventRow {
+  id: string;
+  seq: number;
+  app_id: string;
+  user_id: string;
+  event_category: string;
+  event_type: string;
+  entity_type: string;
+  entity_id: string;
+  event_data: Record<string, unknown>;
+  created_at: Date | string;
+}
+
+/** The one JSON shape of an event on every transport (REST, WebSocket, webhook body). */
+export interface EventMessage {
+  seq: number;
+  event_id: string;
+  event_category: string;
+  event_type: string;
+  entity_type: string;
+  entity_id: string;
+  user_id: string;
+  app_id: string;
+  event_data: Record<string, unknown>;
+  timestamp: string;
+}
+
+export function toEventMessage(row: EventRow): EventMessage {
+  return {
+    seq: row.seq,
+    event_id: row.id,
+    event_category: row.event_category,
+    event_type: row.event_type,
+    entity_type: row.entity_type,
+    entity_id: row.entity_id,
+    user_id: row.user_id,
+    app_id: row.app_id,
+    event_data: row.event_data,
+    timestamp: new Date(row.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,48 @@
+// One database per test file, cloned from the migrated template: files run in parallel and never
+// share rows. Everything opened here is closed in teardown.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { makePool, type DbRole, type Pool } from '../../lib/db.js';
+import { databaseUrl, readRunState } from './run-state.js';
+
+export interface TestDatabase {
+  name: string;
+  /** Connects as the login that owns the schema (like the worker and migrations). */
+  url: string;
+  /** oriva_system: sees every row; for setup and for checking what was written. */
+  system: Pool;
+  /** A pool of the given runtime role, closed in teardown. */
+  pool(role: DbRole): Pool;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export async function testDatabase(t: Teardown): Promise<TestDatabase> {
+  const { adminUrl, template } = readRunState();
+  const name = `oriva_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client(adminUrl);
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = databaseUrl(adminUrl, name);
+  const pools: Pool[] = [];
+  const pool = (role: DbRole) => {
+    const p = makePool(url, { role, max: 5, applicationName: 'oriva-test' });
+    pools.push(p);
+    return p;
+  };
+  const system = pool('oriva_system');
+  t.teardown(async () => {
+    await Promise.all(pools.map((p) => p.end()));
+    const drop = new pg.Client(adminUrl);
+    await drop.connect();
+    await drop.query(`drop database if exists ${name} with (force)`);
+    await drop.end();
+  });
+  return { name, url, system, pool };
+}
