@@ -1,11 +1,11 @@
 // A database for one bench: a fresh embedded Postgres in a temp dir (or a new database on
 // DATABASE_URL's server), migrated like the test template. synchronous_commit stays on.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, stopEmbeddedPostgres } from '../lib/database.js';
+import { freePort } from '../lib/listen.js';
 import { migrateDatabase } from '../lib/migrate.js';
 
 export interface BenchDatabase {
@@ -13,16 +13,6 @@ export interface BenchDatabase {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export async function benchDatabase(): Promise<BenchDatabase> {
   const name = `oriva_bench_${process.pid}`;

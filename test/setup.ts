@@ -1,24 +1,14 @@
 // Runs once before the suite (tap "before"): a Postgres for the run (DATABASE_URL's server, else a
 // fresh embedded one on a free port) and one migrated template database that test files clone.
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, stopEmbeddedPostgres } from '../lib/database.js';
+import { freePort } from '../lib/listen.js';
 import { migrateDatabase } from '../lib/migrate.js';
 import { databaseUrl, writeRunState } from './helpers/run-state.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 let adminUrl: string;
 let embeddedDataDir: string | null = null;

@@ -1,10 +1,10 @@
 // A Postgres of the test's own (fresh embedded cluster, migrated), for tests that restart or stop
 // the server: the shared run cluster must never be restarted under other test files.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres, stopEmbeddedPostgres } from '../../lib/database.js';
+import { freePort } from '../../lib/listen.js';
 import { migrateDatabase } from '../../lib/migrate.js';
 
 interface Teardown {
@@ -20,16 +20,6 @@ export interface PrivatePostgres {
   start(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export async function privatePostgres(t: Teardown): Promise<PrivatePostgres> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oriva-private-'));
