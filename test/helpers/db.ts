@@ -11,6 +11,8 @@ export interface TestDatabase {
   url: string;
   /** oriva_system: sees every row; for setup and for checking what was written. */
   system: Pool;
+  /** The login role itself (owner of the schema, like migrations): for catalog-level checks. */
+  owner: Pool;
   /** A pool of the given runtime role, closed in teardown. */
   pool(role: DbRole): Pool;
 }
@@ -37,6 +39,9 @@ export async function testDatabase(t: Teardown): Promise<TestDatabase> {
     return p;
   };
   const system = pool('oriva_system');
+  const owner = new pg.Pool({ connectionString: url, max: 2 });
+  owner.on('error', () => {});
+  pools.push(owner);
   t.teardown(async () => {
     await Promise.all(pools.map((p) => p.end()));
     const drop = new pg.Client(adminUrl);
@@ -44,5 +49,5 @@ export async function testDatabase(t: Teardown): Promise<TestDatabase> {
     await drop.query(`drop database if exists ${name} with (force)`);
     await drop.end();
   });
-  return { name, url, system, pool };
+  return { name, url, system, owner, pool };
 }

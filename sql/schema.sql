@@ -1,0 +1,317 @@
+-- Generated from the migrated database by `npx oriva schema-dump`: do not edit by hand.
+-- Change the schema in migrations/current.sql, then regenerate this file.
+
+create schema oriva;
+
+create domain oriva.user_id as text
+  CHECK ((VALUE ~ '^[A-Za-z0-9_.:@-]{1,128}$'::text));
+
+create function oriva.acting_app_id() returns text
+  language sql stable
+  as $$ select nullif(current_setting('oriva.app_id', true), '') $$;
+
+create function oriva.acting_as_platform() returns boolean
+  language sql stable
+  as $$ select coalesce(current_setting('oriva.platform', true), '') = 'on' $$;
+
+create function oriva.acting_user_id() returns text
+  language sql stable
+  as $$ select nullif(current_setting('oriva.user_id', true), '') $$;
+
+create function oriva.add_job(identifier text, payload json, run_at timestamp with time zone, job_key text, max_attempts integer) returns void
+  language sql volatile security definer
+  set search_path = pg_catalog
+  as $$
+    select graphile_worker.add_job(identifier, payload, run_at := run_at, job_key := job_key,
+                                   max_attempts := max_attempts);
+  $$;
+
+create function oriva.tg_platform_events__notify() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  payload text;
+begin
+  payload := json_build_object(
+    'seq', new.seq, 'tx_id', new.tx_id::text, 'id', new.id, 'app_id', new.app_id, 'user_id', new.user_id,
+    'event_category', new.event_category, 'event_type', new.event_type,
+    'entity_type', new.entity_type, 'entity_id', new.entity_id,
+    'event_data', new.event_data, 'created_at', new.created_at)::text;
+  if octet_length(payload) >= 7900 then
+    payload := json_build_object('seq', new.seq, 'tx_id', new.tx_id::text, 'app_id', new.app_id,
+                                 'user_id', new.user_id, 'ref', true)::text;
+  end if;
+  perform pg_notify('oriva_events', payload);
+  return null;
+end $$;
+
+create table oriva.api_keys (
+  id uuid default gen_random_uuid() not null,
+  app_id text not null,
+  key_hash bytea not null,
+  prefix text not null,
+  created_at timestamp with time zone default now() not null,
+  revoked_at timestamp with time zone
+);
+alter table oriva.api_keys add constraint api_keys_key_hash_check CHECK ((octet_length(key_hash) = 32));
+alter table oriva.api_keys add constraint api_keys_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.api_keys add constraint api_keys_pkey PRIMARY KEY (id);
+alter table oriva.api_keys add constraint api_keys_key_hash_key UNIQUE (key_hash);
+CREATE INDEX api_keys_app_idx ON oriva.api_keys USING btree (app_id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.api_keys to oriva_system;
+
+create table oriva.app_webhooks (
+  id uuid default gen_random_uuid() not null,
+  app_id text not null,
+  webhook_url text not null,
+  webhook_secret text not null,
+  previous_secret text,
+  previous_secret_expires_at timestamp with time zone,
+  subscribed_events text[] not null,
+  is_active boolean default true not null,
+  disabled_reason text,
+  last_delivery_at timestamp with time zone,
+  last_success_at timestamp with time zone,
+  last_failure_at timestamp with time zone,
+  consecutive_failures integer default 0 not null,
+  total_deliveries bigint default 0 not null,
+  total_failures bigint default 0 not null,
+  max_retries integer default 5 not null,
+  retry_backoff_seconds integer default 1 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.app_webhooks add constraint app_webhooks_max_retries_check CHECK (((max_retries >= 0) AND (max_retries <= 20)));
+alter table oriva.app_webhooks add constraint app_webhooks_retry_backoff_seconds_check CHECK (((retry_backoff_seconds >= 1) AND (retry_backoff_seconds <= 3600)));
+alter table oriva.app_webhooks add constraint app_webhooks_subscribed_events_check CHECK (((cardinality(subscribed_events) >= 1) AND (cardinality(subscribed_events) <= 100)));
+alter table oriva.app_webhooks add constraint app_webhooks_webhook_url_check CHECK ((length(webhook_url) <= 2048));
+alter table oriva.app_webhooks add constraint app_webhooks_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.app_webhooks add constraint app_webhooks_pkey PRIMARY KEY (id);
+CREATE INDEX app_webhooks_app_idx ON oriva.app_webhooks USING btree (app_id) WHERE is_active;
+alter table oriva.app_webhooks enable row level security;
+alter table oriva.app_webhooks force row level security;
+create policy api_tenant on oriva.app_webhooks to oriva_api
+  using ((app_id = oriva.acting_app_id()))
+  with check ((app_id = oriva.acting_app_id()));
+create policy system_all on oriva.app_webhooks to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.app_webhooks to oriva_system;
+
+create table oriva.apps (
+  id text not null,
+  name text not null,
+  icon_url text,
+  is_platform boolean default false not null,
+  is_active boolean default true not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.apps add constraint apps_icon_url_check CHECK (((icon_url IS NULL) OR (length(icon_url) <= 2048)));
+alter table oriva.apps add constraint apps_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text));
+alter table oriva.apps add constraint apps_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table oriva.apps add constraint apps_pkey PRIMARY KEY (id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.apps to oriva_system;
+
+create table oriva.notification_state (
+  id uuid default gen_random_uuid() not null,
+  notification_id uuid not null,
+  app_id text not null,
+  user_id oriva.user_id not null,
+  status text default 'unread'::text not null,
+  sent_at timestamp with time zone,
+  delivered_at timestamp with time zone,
+  read_at timestamp with time zone,
+  clicked_at timestamp with time zone,
+  dismissed_at timestamp with time zone,
+  expired_at timestamp with time zone,
+  dismissed_from text,
+  click_action text,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.notification_state add constraint notification_state_click_action_check CHECK (((click_action IS NULL) OR (length(click_action) <= 255)));
+alter table oriva.notification_state add constraint notification_state_dismissed_from_check CHECK (((dismissed_from IS NULL) OR (length(dismissed_from) <= 64)));
+alter table oriva.notification_state add constraint notification_state_status_check CHECK ((status = ANY (ARRAY['unread'::text, 'read'::text, 'clicked'::text, 'dismissed'::text, 'expired'::text])));
+alter table oriva.notification_state add constraint notification_state_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.notification_state add constraint notification_state_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
+alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
+alter table oriva.notification_state add constraint notification_state_notification_user_key UNIQUE (notification_id, user_id);
+CREATE INDEX notification_state_user_status_idx ON oriva.notification_state USING btree (user_id, status);
+alter table oriva.notification_state enable row level security;
+alter table oriva.notification_state force row level security;
+create policy api_tenant on oriva.notification_state to oriva_api
+  using (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()))
+  with check (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()));
+create policy system_all on oriva.notification_state to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_state to oriva_system;
+
+create table oriva.platform_events (
+  id uuid default gen_random_uuid() not null,
+  seq bigint generated always as identity not null,
+  tx_id xid8 default pg_current_xact_id() not null,
+  app_id text not null,
+  user_id oriva.user_id not null,
+  event_category text not null,
+  event_type text not null,
+  entity_type text not null,
+  entity_id text not null,
+  event_data jsonb default '{}'::jsonb not null,
+  ip_address inet,
+  user_agent text,
+  created_at timestamp with time zone default now() not null
+);
+alter table oriva.platform_events add constraint platform_events_entity_id_check CHECK (((length(entity_id) >= 1) AND (length(entity_id) <= 255)));
+alter table oriva.platform_events add constraint platform_events_entity_type_check CHECK (((length(entity_type) >= 1) AND (length(entity_type) <= 64)));
+alter table oriva.platform_events add constraint platform_events_event_category_check CHECK ((event_category ~ '^[a-z][a-z0-9_]{0,63}$'::text));
+alter table oriva.platform_events add constraint platform_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]{0,63}$'::text));
+alter table oriva.platform_events add constraint platform_events_user_agent_check CHECK (((user_agent IS NULL) OR (length(user_agent) <= 512)));
+alter table oriva.platform_events add constraint platform_events_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.platform_events add constraint platform_events_pkey PRIMARY KEY (id);
+alter table oriva.platform_events add constraint platform_events_seq_key UNIQUE (seq);
+CREATE INDEX platform_events_app_category_idx ON oriva.platform_events USING btree (app_id, event_category, event_type, seq DESC);
+CREATE INDEX platform_events_app_created_idx ON oriva.platform_events USING btree (app_id, created_at DESC, seq DESC);
+CREATE INDEX platform_events_app_user_idx ON oriva.platform_events USING btree (app_id, user_id, seq DESC);
+CREATE INDEX platform_events_created_idx ON oriva.platform_events USING btree (created_at);
+CREATE INDEX platform_events_entity_idx ON oriva.platform_events USING btree (entity_type, entity_id);
+CREATE INDEX platform_events_user_seq_idx ON oriva.platform_events USING btree (user_id, seq);
+CREATE TRIGGER _900_notify AFTER INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__notify();
+alter table oriva.platform_events enable row level security;
+alter table oriva.platform_events force row level security;
+create policy api_tenant on oriva.platform_events to oriva_api
+  using (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()))
+  with check (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()));
+create policy system_all on oriva.platform_events to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_events to oriva_system;
+
+create table oriva.platform_events_archive (
+  id uuid not null,
+  seq bigint not null,
+  tx_id xid8 not null,
+  app_id text not null,
+  user_id oriva.user_id not null,
+  event_category text not null,
+  event_type text not null,
+  entity_type text not null,
+  entity_id text not null,
+  event_data jsonb not null,
+  ip_address inet,
+  user_agent text,
+  created_at timestamp with time zone not null,
+  archived_at timestamp with time zone default now() not null
+);
+alter table oriva.platform_events_archive add constraint platform_events_archive_pkey PRIMARY KEY (id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_events_archive to oriva_system;
+
+create table oriva.platform_notifications (
+  id uuid default gen_random_uuid() not null,
+  app_id text not null,
+  external_id text not null,
+  user_id oriva.user_id not null,
+  notification_type text not null,
+  title text not null,
+  body text not null,
+  action_url text,
+  action_label text,
+  image_url text,
+  icon_url text,
+  context_data jsonb default '{}'::jsonb not null,
+  priority text default 'normal'::text not null,
+  priority_rank smallint generated always as (
+CASE priority
+    WHEN 'urgent'::text THEN 3
+    WHEN 'high'::text THEN 2
+    WHEN 'normal'::text THEN 1
+    ELSE 0
+END) stored,
+  expires_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.platform_notifications add constraint platform_notifications_action_label_check CHECK (((action_label IS NULL) OR (length(action_label) <= 100)));
+alter table oriva.platform_notifications add constraint platform_notifications_action_url_check CHECK (((action_url IS NULL) OR (length(action_url) <= 2048)));
+alter table oriva.platform_notifications add constraint platform_notifications_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1000)));
+alter table oriva.platform_notifications add constraint platform_notifications_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 255)));
+alter table oriva.platform_notifications add constraint platform_notifications_icon_url_check CHECK (((icon_url IS NULL) OR (length(icon_url) <= 2048)));
+alter table oriva.platform_notifications add constraint platform_notifications_image_url_check CHECK (((image_url IS NULL) OR (length(image_url) <= 2048)));
+alter table oriva.platform_notifications add constraint platform_notifications_notification_type_check CHECK (((length(notification_type) >= 1) AND (length(notification_type) <= 64)));
+alter table oriva.platform_notifications add constraint platform_notifications_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text])));
+alter table oriva.platform_notifications add constraint platform_notifications_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)));
+alter table oriva.platform_notifications add constraint platform_notifications_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.platform_notifications add constraint platform_notifications_pkey PRIMARY KEY (id);
+alter table oriva.platform_notifications add constraint platform_notifications_app_external_key UNIQUE (app_id, external_id);
+CREATE INDEX platform_notifications_app_user_idx ON oriva.platform_notifications USING btree (app_id, user_id, created_at DESC);
+CREATE INDEX platform_notifications_created_idx ON oriva.platform_notifications USING btree (created_at);
+CREATE INDEX platform_notifications_expires_idx ON oriva.platform_notifications USING btree (expires_at) WHERE (expires_at IS NOT NULL);
+CREATE INDEX platform_notifications_feed_idx ON oriva.platform_notifications USING btree (user_id, priority_rank DESC, created_at DESC, id DESC);
+alter table oriva.platform_notifications enable row level security;
+alter table oriva.platform_notifications force row level security;
+create policy api_tenant on oriva.platform_notifications to oriva_api
+  using (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()))
+  with check (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()));
+create policy system_all on oriva.platform_notifications to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_notifications to oriva_system;
+
+create table oriva.platform_notifications_archive (
+  id uuid not null,
+  app_id text not null,
+  external_id text not null,
+  user_id oriva.user_id not null,
+  notification_type text not null,
+  title text not null,
+  body text not null,
+  action_url text,
+  action_label text,
+  image_url text,
+  icon_url text,
+  context_data jsonb not null,
+  priority text not null,
+  priority_rank smallint,
+  expires_at timestamp with time zone,
+  created_at timestamp with time zone not null,
+  updated_at timestamp with time zone not null,
+  status text,
+  archived_at timestamp with time zone default now() not null
+);
+alter table oriva.platform_notifications_archive add constraint platform_notifications_archive_pkey PRIMARY KEY (id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_notifications_archive to oriva_system;
+
+create table oriva.webhook_delivery_log (
+  id uuid default gen_random_uuid() not null,
+  webhook_id uuid not null,
+  app_id text not null,
+  event_id uuid,
+  delivery_id text not null,
+  event_type text not null,
+  payload jsonb not null,
+  status_code integer,
+  response_body text,
+  response_headers jsonb,
+  delivery_attempt integer default 1 not null,
+  delivered_at timestamp with time zone default now() not null,
+  response_time_ms integer,
+  success boolean not null,
+  error_message text
+);
+alter table oriva.webhook_delivery_log add constraint webhook_delivery_log_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.webhook_delivery_log add constraint webhook_delivery_log_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES oriva.app_webhooks(id) ON DELETE CASCADE;
+alter table oriva.webhook_delivery_log add constraint webhook_delivery_log_pkey PRIMARY KEY (id);
+CREATE INDEX webhook_delivery_log_delivered_idx ON oriva.webhook_delivery_log USING btree (delivered_at);
+CREATE INDEX webhook_delivery_log_delivery_idx ON oriva.webhook_delivery_log USING btree (delivery_id);
+CREATE INDEX webhook_delivery_log_webhook_idx ON oriva.webhook_delivery_log USING btree (webhook_id, delivered_at DESC);
+alter table oriva.webhook_delivery_log enable row level security;
+alter table oriva.webhook_delivery_log force row level security;
+create policy api_tenant on oriva.webhook_delivery_log to oriva_api
+  using ((app_id = oriva.acting_app_id()))
+  with check ((app_id = oriva.acting_app_id()));
+create policy system_all on oriva.webhook_delivery_log to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.webhook_delivery_log to oriva_system;

@@ -1,0 +1,79 @@
+// `npm start` on a machine with no Postgres: embedded Postgres + migrations + server + worker +
+// gateway, ready in < 30 s, prints URLs and demo credentials; Ctrl-C leaves no process behind; a
+// second start reuses the data.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { freePort } from '../../lib/listen.js';
+import { finished, startChild } from '../helpers/spawn.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'oriva-start-'));
+chmodSync(dataDir, 0o755);
+t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+const pgPort = await freePort();
+
+const env = { ORIVA_DATA_DIR: dataDir, ORIVA_PG_PORT: String(pgPort), PORT: '0', GATEWAY_PORT: '0', WORKER_METRICS_PORT: '0', LOG_LEVEL: undefined };
+
+async function startStack() {
+  const began = Date.now();
+  const child = startChild('lib/dev/start.ts', [], env);
+  const done = finished(child, 90_000);
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('Press Ctrl-C')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`npm start exited early: ${stdout}`)));
+  });
+  return { child, done, stdout, readyMs: Date.now() - began };
+}
+
+const field = (stdout: string, label: string) => new RegExp(`${label}:\\s+(\\S+)`).exec(stdout)?.[1] ?? '';
+
+function postgresProcesses(): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', dataDir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+t.test('first start: ready, reachable, and stopped cleanly by Ctrl-C', async (t) => {
+  const { child, done, stdout, readyMs } = await startStack();
+  t.ok(readyMs < 30_000, `ready in ${readyMs} ms`);
+  const api = field(stdout, 'API');
+  t.match(api, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+  t.match(field(stdout, 'Gateway'), /^ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/events\/stream$/);
+  t.equal(field(stdout, 'Demo app id'), 'demo-app');
+  t.match(field(stdout, 'Demo API key'), /^oriva_sk_/);
+  t.match(field(stdout, 'User token'), /^eyJ/);
+  const ready = await fetch(api.replace('/api/v1', '/readyz'));
+  t.equal(ready.status, 200);
+  t.same(await ready.json(), { status: 'ready' });
+  t.ok(postgresProcesses().length > 0, 'the embedded Postgres runs');
+
+  child.kill('SIGINT');
+  const exit = await done;
+  t.equal(exit.code, 0, exit.stderr);
+  t.same(postgresProcesses(), [], 'no Postgres process left');
+  const probe = new pg.Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`, connectionTimeoutMillis: 1000 });
+  probe.on('error', () => {});
+  await t.rejects(probe.connect(), 'nothing listens on the Postgres port');
+});
+
+t.test('second start reuses the data directory', async (t) => {
+  t.ok(existsSync(join(dataDir, 'pg', 'PG_VERSION')));
+  const { child, done, stdout } = await startStack();
+  const key = field(stdout, 'Demo API key');
+  const api = field(stdout, 'API');
+  // The demo app from the first run still exists; it got a fresh key that works.
+  const response = await fetch(`${api}/apps/demo-app/events?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+  t.not(response.status, 401, 'the printed key authenticates');
+  child.kill('SIGINT');
+  t.equal((await done).code, 0);
+  t.same(postgresProcesses(), []);
+});

@@ -1,0 +1,36 @@
+import t from 'tap';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+
+t.test('defaults', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.databaseUrl, undefined, 'no DATABASE_URL: embedded Postgres');
+  t.equal(config.port, 3000);
+  t.equal(config.gatewayPort, 3001);
+  t.equal(config.dataDir, '.data');
+  t.equal(config.retentionDays, 90);
+  t.same(config.webhookAllowlist, [], 'production default: nothing private is allowed');
+  t.same(config.rateLimits, { windowMs: 900_000, events: 1000, notifications: 500, queries: 1000, webhooks: 50, wsConnectionsPerUser: 10 });
+});
+
+t.test('each bad value is refused with a message naming the variable', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL is not a valid URL/],
+    [{ DATABASE_URL: 'mysql://u@h/db' }, /^DATABASE_URL must start with postgres:\/\//],
+    [{ DATABASE_URL: 'postgres://u@localhost' }, /^DATABASE_URL names no database/],
+    [{ NODE_ENV: 'production' }, /^JWT_SECRET is required when NODE_ENV=production/],
+    [{ JWT_SECRET: 'short' }, /^JWT_SECRET must be at least 32 characters/],
+    [{ PORT: 'abc' }, /^PORT must be a whole number/],
+    [{ PORT: '70000' }, /^PORT must be between 0 and 65535/],
+    [{ RETENTION_DAYS: '0' }, /^RETENTION_DAYS must be between 1/],
+    [{ WEBHOOK_ALLOWLIST: 'example.com/24' }, /^WEBHOOK_ALLOWLIST entry "example.com\/24"/],
+  ];
+  for (const [env, message] of cases) {
+    t.throws(() => loadConfig(env), { constructor: ConfigError, message }, JSON.stringify(env));
+  }
+});
+
+t.test('lists are split and trimmed', async (t) => {
+  const config = loadConfig({ WEBHOOK_ALLOWLIST: ' 127.0.0.1, localhost ,10.0.0.0/8', ALLOWED_ORIGINS: 'https://a.example,https://b.example' });
+  t.same(config.webhookAllowlist, ['127.0.0.1', 'localhost', '10.0.0.0/8']);
+  t.same(config.allowedOrigins, ['https://a.example', 'https://b.example']);
+});
