@@ -1,8 +1,17 @@
 // The /api/v1 router: each resource installs its routes here.
 import Router from '@koa/router';
 import type { AppDeps } from '../app.js';
+import { rateLimiters } from '../middleware/rate-limit.js';
+import type { RouteDeps } from './define.js';
+import { eventRoutes } from './events.js';
+import { notificationRoutes } from './notifications.js';
+import { webhookRoutes } from './webhooks.js';
 
-export function apiRouter(_deps: AppDeps): Router {
+export function apiRouter(appDeps: AppDeps): Router {
+  const deps: RouteDeps = { ...appDeps, limits: rateLimiters(appDeps.pool, appDeps.config) };
   const router = new Router({ prefix: '/api/v1' });
+  eventRoutes(router, deps);
+  notificationRoutes(router, deps);
+  webhookRoutes(router, deps);
   return router;
 }

@@ -1,0 +1,63 @@
+// JSON Schemas (2020-12) shared by the endpoints: ajv validates with them and /openapi.json is
+// generated from them, so the documentation cannot drift from what the API accepts.
+
+export type JsonSchema = Record<string, unknown>;
+
+/** Opaque user ids: UUIDs, `user_456`, emails (DESIGN §3). */
+export const userId = { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$', examples: ['user_456'] } as const;
+export const appId = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', examples: ['work-buddy'] } as const;
+export const uuid = { type: 'string', format: 'uuid' } as const;
+export const timestamp = { type: 'string', format: 'date-time' } as const;
+
+/** One line of plain text: no control characters at all. */
+export const plainLine = (minLength: number, maxLength: number) =>
+  ({ type: 'string', minLength, maxLength, pattern: '^[^\\p{Cc}\\u2028\\u2029]*$' }) as const;
+/** Plain text that may contain tabs and line breaks, but no other control characters. */
+export const plainText = (minLength: number, maxLength: number) =>
+  ({ type: 'string', minLength, maxLength, pattern: '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$' }) as const;
+
+/** A link a client may open: any scheme (deep links like workbuddy://…) except script-bearing ones. */
+export const link = {
+  type: 'string',
+  maxLength: 2048,
+  format: 'uri',
+  not: { pattern: '^\\s*([jJ][aA][vV][aA][sS][cC][rR][iI][pP][tT]|[vV][bB][sS][cC][rR][iI][pP][tT]|[dD][aA][tT][aA]):' },
+} as const;
+
+/** Free-form JSON object an app attaches (context_data, event_data). */
+export const jsonObject = { type: 'object', maxProperties: 100 } as const;
+
+export const errorEnvelope = {
+  type: 'object',
+  required: ['success', 'error'],
+  properties: {
+    success: { const: false },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', examples: ['validation_error'] },
+        message: { type: 'string' },
+        details: {},
+      },
+    },
+  },
+} as const;
+
+export const limitOffset = (max: number, fallback: number) => ({
+  limit: { type: 'integer', minimum: 1, maximum: max, default: fallback },
+  offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+  cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'next_cursor of the previous page (keyset pagination; use instead of offset)' },
+});
+
+export const pagination = {
+  type: 'object',
+  required: ['limit', 'offset', 'has_more'],
+  properties: {
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+    has_more: { type: 'boolean' },
+    next_cursor: { type: ['string', 'null'] },
+  },
+} as const;

@@ -1,0 +1,71 @@
+import { EVENT_PATTERN } from '../events.js';
+import { appId, jsonObject, limitOffset, pagination, timestamp, userId, uuid } from './common.js';
+
+const name = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' } as const;
+
+export const eventCreate = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['event_category', 'event_type', 'entity_type', 'entity_id', 'user_id'],
+  properties: {
+    event_category: name,
+    event_type: name,
+    entity_type: { type: 'string', minLength: 1, maxLength: 64 },
+    entity_id: { type: 'string', minLength: 1, maxLength: 255 },
+    user_id: userId,
+    event_data: jsonObject,
+  },
+} as const;
+
+export const eventCreateExample = {
+  event_category: 'notification',
+  event_type: 'dismissed',
+  entity_type: 'notification',
+  entity_id: 'wb_notif_123',
+  user_id: 'user_456',
+  event_data: { dismissed_at: '2025-09-30T10:30:00Z', dismissed_from: 'work_buddy' },
+};
+
+export const eventCreated = {
+  type: 'object',
+  required: ['success', 'event_id', 'seq', 'timestamp'],
+  properties: { success: { const: true }, event_id: uuid, seq: { type: 'integer' }, timestamp },
+} as const;
+
+export const eventQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    event_category: name,
+    event_type: name,
+    user_id: userId,
+    entity_id: { type: 'string', minLength: 1, maxLength: 255 },
+    start_date: timestamp,
+    end_date: timestamp,
+    ...limitOffset(500, 100),
+  },
+} as const;
+
+export const event = {
+  type: 'object',
+  properties: {
+    id: uuid,
+    seq: { type: 'integer' },
+    app_id: appId,
+    event_category: name,
+    event_type: name,
+    entity_type: { type: 'string' },
+    entity_id: { type: 'string' },
+    user_id: userId,
+    event_data: { type: 'object' },
+    timestamp,
+  },
+} as const;
+
+export const eventList = {
+  type: 'object',
+  required: ['success', 'events', 'pagination'],
+  properties: { success: { const: true }, events: { type: 'array', items: event }, pagination },
+} as const;
+
+export const eventPattern = { type: 'string', pattern: EVENT_PATTERN.source, examples: ['notification.*'] } as const;

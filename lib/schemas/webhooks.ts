@@ -1,0 +1,95 @@
+import { appId, timestamp, uuid } from './common.js';
+import { eventPattern } from './events.js';
+
+const subscribedEvents = { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: eventPattern } as const;
+const url = { type: 'string', minLength: 1, maxLength: 2048, description: 'https; private addresses only when allowlisted' } as const;
+const maxRetries = { type: 'integer', minimum: 0, maximum: 20 } as const;
+const backoff = { type: 'integer', minimum: 1, maximum: 3600 } as const;
+
+export const webhookCreate = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['webhook_url', 'subscribed_events'],
+  properties: {
+    webhook_url: url,
+    subscribed_events: subscribedEvents,
+    is_active: { type: 'boolean', default: true },
+    max_retries: maxRetries,
+    retry_backoff_seconds: backoff,
+  },
+} as const;
+
+export const webhookCreateExample = {
+  webhook_url: 'https://workbuddy.com/api/oriva-events',
+  subscribed_events: ['notification.dismissed', 'notification.clicked'],
+};
+
+export const webhookUpdate = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    webhook_url: url,
+    subscribed_events: subscribedEvents,
+    is_active: { type: 'boolean' },
+    max_retries: maxRetries,
+    retry_backoff_seconds: backoff,
+  },
+} as const;
+
+export const webhook = {
+  type: 'object',
+  properties: {
+    id: uuid,
+    app_id: appId,
+    webhook_url: { type: 'string' },
+    subscribed_events: { type: 'array', items: { type: 'string' } },
+    is_active: { type: 'boolean' },
+    disabled_reason: { type: ['string', 'null'] },
+    max_retries: { type: 'integer' },
+    retry_backoff_seconds: { type: 'integer' },
+    consecutive_failures: { type: 'integer' },
+    total_deliveries: { type: 'integer' },
+    total_failures: { type: 'integer' },
+    last_delivery_at: { type: ['string', 'null'], format: 'date-time' },
+    last_success_at: { type: ['string', 'null'], format: 'date-time' },
+    last_failure_at: { type: ['string', 'null'], format: 'date-time' },
+    created_at: timestamp,
+    updated_at: timestamp,
+  },
+} as const;
+
+export const webhookCreated = {
+  type: 'object',
+  required: ['success', 'webhook_id', 'webhook_secret', 'created_at'],
+  properties: {
+    success: { const: true },
+    webhook_id: uuid,
+    webhook_secret: { type: 'string', pattern: '^whsec_', description: 'shown once' },
+    webhook: webhook,
+    created_at: timestamp,
+  },
+} as const;
+
+export const webhookList = {
+  type: 'object',
+  required: ['success', 'webhooks'],
+  properties: { success: { const: true }, webhooks: { type: 'array', items: webhook } },
+} as const;
+
+export const webhookUpdated = {
+  type: 'object',
+  required: ['success', 'webhook'],
+  properties: { success: { const: true }, webhook },
+} as const;
+
+export const secretRotated = {
+  type: 'object',
+  required: ['success', 'webhook_id', 'webhook_secret', 'previous_secret_expires_at'],
+  properties: {
+    success: { const: true },
+    webhook_id: uuid,
+    webhook_secret: { type: 'string', pattern: '^whsec_' },
+    previous_secret_expires_at: timestamp,
+  },
+} as const;

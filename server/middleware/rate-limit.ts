@@ -1,0 +1,102 @@
+// Rate limits (DESIGN §6) with koa-ratelimit, shared by every server process through Postgres.
+// koa-ratelimit's "redis" driver (async-ratelimiter) needs one thing from its `db`: a command
+// `ratelimiter(key, nowMs, durationMs, max, peek)` answering [remaining, resetSeconds, max]
+// (normally a Lua script it installs with defineCommand). PostgresLimiterDb answers it with
+// oriva.rate_limit_take(), a counter row per key and window, so N processes share one budget.
+import type { Context, Middleware } from 'koa';
+import ratelimit from 'koa-ratelimit';
+import type { Config } from '../../lib/config.js';
+import { run, type Pool } from '../../lib/db.js';
+import { AppError } from '../../lib/errors.js';
+import { sqlFile } from '../../lib/sql.js';
+
+const take = sqlFile('ratelimit/take');
+
+export type LimitName = 'events' | 'notifications' | 'queries' | 'webhooks';
+
+export interface Taken {
+  remaining: number; // hits left before this call; 0 = limited
+  resetMs: number;
+}
+
+export async function takeHits(pool: Pool, key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
+  const [row] = await run<{ remaining: number; reset_ms: number }>(pool, take, [key, durationMs, max, cost]);
+  return { remaining: Number(row?.remaining ?? 0), resetMs: Number(row?.reset_ms ?? Date.now() + durationMs) };
+}
+
+/** The `db` koa-ratelimit's redis driver talks to, answered by Postgres. */
+export class PostgresLimiterDb {
+  constructor(private readonly pool: Pool) {}
+
+  defineCommand(): void {
+    // The command below is built in; nothing to install.
+  }
+
+  async ratelimiter(key: string, _nowMs: number, durationMs: number, max: number, peek: string): Promise<[number, number, number]> {
+    const taken = await takeHits(this.pool, key, durationMs, max, peek === '1' ? 0 : 1);
+    return [taken.remaining, Math.floor(taken.resetMs / 1000), max];
+  }
+}
+
+export interface RateLimiters {
+  for(name: LimitName, id: (ctx: Context) => string): Middleware;
+  /** Charge extra hits (a batch of n notifications costs n); throws 429 when they are not left. */
+  charge(ctx: Context, name: LimitName, id: string, cost: number): Promise<void>;
+}
+
+export function rateLimiters(pool: Pool, config: Config): RateLimiters {
+  const db = new PostgresLimiterDb(pool);
+  const duration = config.rateLimits.windowMs;
+  return {
+    for(name, id) {
+      const limiter = ratelimit({
+        driver: 'redis',
+        db: db as never,
+        namespace: `rl:${name}`,
+        duration,
+        max: config.rateLimits[name],
+        id: (ctx) => id(ctx),
+        throw: true,
+        errorMessage: `Rate limit exceeded (${config.rateLimits[name]} ${name} requests per ${Math.round(duration / 60000)} min)`,
+      });
+      return asAppError(limiter);
+    },
+    async charge(ctx, name, id, cost) {
+      if (cost <= 0) return;
+      const max = config.rateLimits[name];
+      const taken = await takeHits(pool, `rl:${name}:${id}`, duration, max, cost);
+      if (taken.remaining >= cost) {
+        ctx.set('X-RateLimit-Remaining', String(taken.remaining - cost));
+        return;
+      }
+      const after = Math.max(1, Math.ceil((taken.resetMs - Date.now()) / 1000));
+      throw new AppError(429, 'rate_limited', `Rate limit exceeded: ${cost} ${name} requested, fewer left in this window`, { retry_after: after }, {
+        'Retry-After': String(after),
+        'X-RateLimit-Limit': String(max),
+        'X-RateLimit-Remaining': String(taken.remaining),
+        'X-RateLimit-Reset': String(Math.floor(taken.resetMs / 1000)),
+      });
+    },
+  };
+}
+
+/** koa-ratelimit throws a plain 429 HttpError; turn it into the one error envelope. */
+function asAppError(limiter: Middleware): Middleware {
+  return async (ctx, next) => {
+    let downstream = false;
+    try {
+      await limiter(ctx, async () => {
+        downstream = true;
+        await next();
+      });
+    } catch (err) {
+      if (downstream || err instanceof AppError) throw err;
+      const e = err as { status?: number; message?: string; headers?: Record<string, string | number> };
+      if (e.status !== 429) throw err;
+      const headers = Object.fromEntries(Object.entries(e.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      const after = Math.max(1, Number(headers['Retry-After'] ?? 1));
+      headers['Retry-After'] = String(after);
+      throw new AppError(429, 'rate_limited', e.message ?? 'Rate limit exceeded', { retry_after: after }, headers);
+    }
+  };
+}

@@ -1,0 +1,70 @@
+// ajv, compiled once per schema: bodies are validated as sent (no coercion); query strings and path
+// parameters are coerced to the schema's types (they arrive as text).
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { AppError } from '../../lib/errors.js';
+import type { JsonSchema } from '../../lib/schemas/common.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+function makeAjv(coerce: boolean): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes: coerce, useDefaults: true, strictTuples: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+const strictAjv = makeAjv(false);
+const coercingAjv = makeAjv(true);
+const compiled = new WeakMap<object, ValidateFunction>();
+
+export type InputPart = 'body' | 'query' | 'params';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+function fieldErrors(part: InputPart, errors: ErrorObject[]): FieldError[] {
+  return errors.map((e) => {
+    const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
+    const extra = e.keyword === 'additionalProperties' ? `/${(e.params as { additionalProperty: string }).additionalProperty}` : '';
+    const path = `${part}${e.instancePath}${missing}${extra}`;
+    const message =
+      e.keyword === 'required' ? 'is required'
+      : e.keyword === 'additionalProperties' ? 'is not a known field'
+      : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+      : e.keyword === 'pattern' && /title|body|external_id|notification_type|action_label|click_action/.test(e.instancePath)
+        ? 'must be plain text without control characters'
+      : e.keyword === 'not' ? 'uses a scheme that is not allowed'
+      : (e.message ?? 'is invalid');
+    return { path, message };
+  });
+}
+
+export function validatorFor(schema: JsonSchema, part: InputPart): ValidateFunction {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    fn = (part === 'body' ? strictAjv : coercingAjv).compile(schema);
+    compiled.set(schema, fn);
+  }
+  return fn;
+}
+
+/** The validated value, or a 400 naming every bad field. */
+export function validate<T>(schema: JsonSchema, part: InputPart, value: unknown): T {
+  const fn = validatorFor(schema, part);
+  if (fn(value)) return value as T;
+  throw invalid(fieldErrors(part, fn.errors ?? []));
+}
+
+/** Collect the errors of one value without throwing (per-item batch results). */
+export function check(schema: JsonSchema, part: InputPart, value: unknown): FieldError[] {
+  const fn = validatorFor(schema, part);
+  return fn(value) ? [] : fieldErrors(part, fn.errors ?? []);
+}
+
+export function invalid(details: FieldError[]): AppError {
+  const first = details[0];
+  const message = first ? `${first.path} ${first.message}` : 'Invalid request';
+  return new AppError(400, 'validation_error', message, details);
+}

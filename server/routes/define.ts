@@ -1,0 +1,125 @@
+// One way to declare an endpoint: its spec (who may call it, its JSON schemas, rate limit, examples)
+// and its handler. defineRoute runs the same pipeline for every endpoint — caller (401/403) → rate
+// limit (429) → body (415/413/400) → ajv validation (400) → handler — and records the spec, from
+// which /openapi.json is generated.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { inTransaction, type PoolClient } from '../../lib/db.js';
+import type { JsonSchema } from '../../lib/schemas/common.js';
+import type { AppDeps } from '../app.js';
+import { actorOf, callerOf, requireApp, type Caller } from '../middleware/auth.js';
+import { claimKey, idempotencyKeyOf, requestHash, storeReply, type Reply } from '../middleware/idempotency.js';
+import { DEFAULT_BODY_LIMIT, readJsonBody } from '../middleware/json-body.js';
+import type { LimitName, RateLimiters } from '../middleware/rate-limit.js';
+import { validate } from '../middleware/validate.js';
+
+export type Method = 'get' | 'post' | 'patch' | 'delete';
+
+export interface RouteSpec {
+  method: Method;
+  /** Koa path under /api/v1, e.g. /apps/:appId/events */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** app: an API key, acting for the path's :appId when there is one; any: an API key or a user token */
+  who: 'app' | 'any';
+  params?: JsonSchema;
+  query?: JsonSchema;
+  body?: JsonSchema;
+  bodyRequired?: boolean;
+  bodyLimit?: number;
+  requestExample?: unknown;
+  rateLimit?: { name: LimitName; key: (caller: Caller, params: Record<string, string>) => string };
+  /** Honour the Idempotency-Key header (app POSTs that create something). */
+  idempotent?: boolean;
+  success: { status: number; description: string; schema?: JsonSchema; example?: unknown };
+  /** Error statuses this endpoint can answer besides 401 and 500. */
+  errors: number[];
+}
+
+export interface RouteRequest<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
+  ctx: Context;
+  caller: Caller;
+  params: P;
+  query: Q;
+  body: B;
+  /** One transaction with this caller as the row-level-security actor. */
+  read<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  /** One write transaction; with an Idempotency-Key, the key is claimed and the reply stored in it. */
+  write(fn: (client: PoolClient) => Promise<Reply>): Promise<Reply>;
+}
+
+const registry = new Map<string, RouteSpec>();
+
+/** Every endpoint defined so far, in definition order (for /openapi.json). */
+export function routeSpecs(): RouteSpec[] {
+  return [...registry.values()];
+}
+
+export interface RouteDeps extends AppDeps {
+  limits: RateLimiters;
+}
+
+export function defineRoute<P = Record<string, string>, Q = Record<string, unknown>, B = unknown>(
+  router: Router,
+  deps: RouteDeps,
+  spec: RouteSpec,
+  handler: (req: RouteRequest<P, Q, B>) => Promise<Reply>,
+): void {
+  registry.set(`${spec.method} ${spec.path}`, spec);
+  const limiters = spec.rateLimit
+    ? deps.limits.for(spec.rateLimit.name, (ctx) => spec.rateLimit!.key(ctx.state.caller as Caller, ctx.params as Record<string, string>))
+    : null;
+
+  const pipeline = async (ctx: Context) => {
+    const caller = spec.who === 'app' ? requireApp(ctx, ctx.params.appId) : callerOf(ctx);
+    ctx.state.caller = caller;
+    let reply: Reply | undefined;
+    const rest = async () => {
+      reply = await handle(ctx, caller);
+    };
+    if (limiters) await limiters(ctx, rest);
+    else await rest();
+    if (reply) send(ctx, reply);
+  };
+
+  const handle = async (ctx: Context, caller: Caller): Promise<Reply> => {
+    const { value: rawBody, raw } = spec.method === 'get' || spec.method === 'delete'
+      ? { value: undefined, raw: '' }
+      : await readJsonBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
+    const params = spec.params ? validate<P>(spec.params, 'params', { ...ctx.params }) : (ctx.params as P);
+    const query = spec.query ? validate<Q>(spec.query, 'query', { ...ctx.query }) : ({} as Q);
+    const bodyValue = rawBody === undefined && !spec.bodyRequired ? {} : rawBody;
+    const body = spec.body ? validate<B>(spec.body, 'body', bodyValue) : (undefined as B);
+    const key = spec.idempotent ? idempotencyKeyOf(ctx) : null;
+    const actor = actorOf(caller);
+    return handler({
+      ctx,
+      caller,
+      params,
+      query,
+      body,
+      read: (fn) => inTransaction(deps.pool, actor, fn),
+      write: (fn) =>
+        inTransaction(deps.pool, actor, async (client) => {
+          if (!key || caller.kind !== 'app') return fn(client);
+          const hash = requestHash(ctx, raw);
+          const stored = await claimKey(client, caller.appId, key, hash);
+          if (stored) return { ...stored, replayed: true };
+          const reply = await fn(client);
+          await storeReply(client, caller.appId, key, reply);
+          return reply;
+        }),
+    });
+  };
+
+  router[spec.method](spec.path, pipeline);
+}
+
+function send(ctx: Context, reply: Reply): void {
+  ctx.status = reply.status;
+  if (reply.replayed) ctx.set('Idempotent-Replayed', 'true');
+  if (reply.status !== 204) ctx.body = reply.body;
+}

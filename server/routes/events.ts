@@ -1,0 +1,98 @@
+// POST /apps/:appId/events (a generic event) and GET /apps/:appId/events (the app's event log).
+import type Router from '@koa/router';
+import { run } from '../../lib/db.js';
+import { toEventMessage, type EventRow } from '../../lib/events.js';
+import { eventCreate, eventCreated, eventCreateExample, eventList, eventQuery } from '../../lib/schemas/events.js';
+import { sqlFile } from '../../lib/sql.js';
+import { decodeCursor, encodeCursor, INTEGER } from './cursor.js';
+import { defineRoute, type RouteDeps } from './define.js';
+
+const insertEvent = sqlFile('events/insert');
+const listEvents = sqlFile('events/list');
+
+interface EventBody {
+  event_category: string;
+  event_type: string;
+  entity_type: string;
+  entity_id: string;
+  user_id: string;
+  event_data?: Record<string, unknown>;
+}
+
+interface EventQuery {
+  event_category?: string;
+  event_type?: string;
+  user_id?: string;
+  entity_id?: string;
+  start_date?: string;
+  end_date?: string;
+  limit: number;
+  offset: number;
+  cursor?: string;
+}
+
+const perApp = (caller: { kind: string; appId?: string }) => `app:${caller.appId}`;
+
+export function eventRoutes(router: Router, deps: RouteDeps): void {
+  defineRoute<{ appId: string }, Record<string, never>, EventBody>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/events',
+    operationId: 'publishEvent',
+    summary: 'Publish a generic platform event',
+    description: 'Stored in the event log (with a monotonic seq), delivered to matching webhooks of this app and pushed over WebSockets. event_data.source defaults to the app id.',
+    tag: 'Events',
+    who: 'app',
+    body: eventCreate,
+    bodyRequired: true,
+    requestExample: eventCreateExample,
+    rateLimit: { name: 'events', key: perApp },
+    idempotent: true,
+    success: { status: 200, description: 'Stored', schema: eventCreated, example: { success: true, event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, timestamp: '2025-09-30T10:30:00.000Z' } },
+    errors: [400, 403, 409, 413, 415, 422, 429],
+  }, async ({ ctx, params, body, write }) =>
+    write(async (client) => {
+      const [row] = await run<{ id: string; seq: number; created_at: Date }>(client, insertEvent, [
+        params.appId, body.user_id, body.event_category, body.event_type, body.entity_type, body.entity_id,
+        JSON.stringify({ source: params.appId, ...body.event_data }), ctx.ip || null, ctx.get('user-agent').slice(0, 512) || null,
+      ]);
+      return { status: 200, body: { success: true, event_id: row!.id, seq: row!.seq, timestamp: row!.created_at.toISOString() } };
+    }));
+
+  defineRoute<{ appId: string }, EventQuery>(router, deps, {
+    method: 'get',
+    path: '/apps/:appId/events',
+    operationId: 'listEvents',
+    summary: "Query the app's events, newest first",
+    tag: 'Events',
+    who: 'app',
+    query: eventQuery,
+    rateLimit: { name: 'queries', key: perApp },
+    success: {
+      status: 200, description: 'A page of events', schema: eventList,
+      example: {
+        success: true,
+        events: [{ event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, app_id: 'work-buddy', event_category: 'notification', event_type: 'dismissed', entity_type: 'notification', entity_id: 'wb_notif_123', user_id: 'user_456', event_data: { source: 'work-buddy' }, timestamp: '2025-09-30T10:30:00.000Z' }],
+        pagination: { limit: 100, offset: 0, has_more: false, next_cursor: null },
+      },
+    },
+    errors: [400, 403, 429],
+  }, async ({ params, query, read }) => {
+    const [createdUs, seq] = query.cursor ? decodeCursor(query.cursor, [INTEGER, INTEGER]) : [null, null];
+    const rows = await read((client) =>
+      run<EventRow & { created_us: string }>(client, listEvents, [
+        params.appId, query.event_category ?? null, query.event_type ?? null, query.user_id ?? null, query.entity_id ?? null,
+        query.start_date ?? null, query.end_date ?? null, query.limit + 1, query.offset, createdUs, seq,
+      ]));
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const hasMore = rows.length > query.limit;
+    return {
+      status: 200,
+      body: {
+        success: true,
+        events: page.map((row) => ({ id: row.id, ...toEventMessage(row) })),
+        pagination: { limit: query.limit, offset: query.offset, has_more: hasMore, next_cursor: hasMore && last ? encodeCursor([last.created_us, last.seq]) : null },
+      },
+    };
+  });
+}

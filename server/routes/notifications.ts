@@ -1,0 +1,293 @@
+// Notifications: create (one or a batch), the user's feed, state changes (one, or read-all) and
+// delete. Every write is one transaction: rows + platform event (+ an expiry job when expires_at).
+import type Router from '@koa/router';
+import { run, type PoolClient } from '../../lib/db.js';
+import { AppError, badRequest, forbidden, notFound } from '../../lib/errors.js';
+import {
+  BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchResult, notificationCreate,
+  notificationCreated, notificationCreateExample, readAll, readAllResult, stateChange, stateChanged,
+} from '../../lib/schemas/notifications.js';
+import { uuid } from '../../lib/schemas/common.js';
+import { sqlFile } from '../../lib/sql.js';
+import type { Caller } from '../middleware/auth.js';
+import { check } from '../middleware/validate.js';
+import { decodeCursor, encodeCursor, INTEGER, UUID } from './cursor.js';
+import { defineRoute, type RouteDeps } from './define.js';
+
+const createNotifications = sqlFile('notifications/create');
+const feedQueryStatement = sqlFile('notifications/feed');
+const updateState = sqlFile('notifications/update_state');
+const readAllStatement = sqlFile('notifications/read_all');
+const deleteNotification = sqlFile('notifications/delete');
+const notificationOwner = sqlFile('notifications/owner');
+
+export interface NewNotification {
+  external_id: string;
+  user_id: string;
+  notification_type: string;
+  title: string;
+  body: string;
+  action_url?: string;
+  action_label?: string;
+  image_url?: string;
+  icon_url?: string;
+  priority?: string;
+  context_data?: Record<string, unknown>;
+  expires_at?: string;
+}
+
+interface Created {
+  id: string;
+  external_id: string;
+  created_at: Date;
+}
+
+/** 400 when expires_at is not in the future (checked after the schema). */
+function expiryProblem(n: NewNotification, now: number): string | null {
+  return n.expires_at !== undefined && Date.parse(n.expires_at) <= now ? 'must be in the future' : null;
+}
+
+/** Insert valid notifications in one statement; the ones whose external_id exists are left out. */
+export async function insertNotifications(client: PoolClient, appId: string, items: NewNotification[]): Promise<Created[]> {
+  const column = <K extends keyof NewNotification>(k: K) => items.map((n) => n[k] ?? null);
+  return run<Created>(client, createNotifications, [
+    appId, column('external_id'), column('user_id'), column('notification_type'), column('title'), column('body'),
+    column('action_url'), column('action_label'), column('image_url'), column('icon_url'),
+    items.map((n) => JSON.stringify(n.context_data ?? {})), items.map((n) => n.priority ?? 'normal'), column('expires_at'),
+    appId,
+  ]);
+}
+
+const sourceOf = (caller: Caller, given?: string) => given ?? (caller.kind === 'app' ? caller.appId : 'user');
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { ...uuid, description: 'the notification id (a UUID)' } } } as const;
+const userParams = { type: 'object', required: ['userId'], properties: { userId: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$' } } } as const;
+
+/** Who may read or change a user's notifications: the user, a platform app, or an app (its own only). */
+function feedScope(caller: Caller, userId: string, appFilter: string | undefined): string | null {
+  if (caller.kind === 'user') {
+    if (caller.userId !== userId) throw forbidden("A user token reads only its own user's notifications");
+    return appFilter ?? null;
+  }
+  if (caller.platform) return appFilter ?? null;
+  if (appFilter !== undefined && appFilter !== caller.appId) throw forbidden("An app reads only its own notifications (app_id must be the key's app)");
+  return caller.appId;
+}
+
+/** After a scoped statement found nothing: 403 when the notification exists but is not the caller's. */
+async function notVisible(client: PoolClient, id: string): Promise<AppError> {
+  const [owner] = await run<{ app_id: string }>(client, notificationOwner, [id]);
+  return owner ? forbidden('This notification belongs to another app or user') : notFound('Notification not found');
+}
+
+interface FeedRow {
+  unread_count: number;
+  total: number;
+  notifications: (Record<string, unknown> & { id: string; priority_rank: number; created_us: number })[];
+}
+
+export function notificationRoutes(router: Router, deps: RouteDeps): void {
+  const perApp = (caller: Caller) => `app:${caller.kind === 'app' ? caller.appId : ''}`;
+  const perCaller = (caller: Caller) => (caller.kind === 'app' ? `app:${caller.appId}` : `user:${caller.userId}`);
+
+  defineRoute<{ appId: string }, Record<string, never>, NewNotification>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/notifications',
+    operationId: 'createNotification',
+    summary: 'Create a notification for a user',
+    description: 'Stores the notification with state unread, records notification.created (carrying the notification) and, with expires_at, schedules its expiry — one transaction. A duplicate external_id for the app is a 409. Titles and bodies are plain text.',
+    tag: 'Notifications',
+    who: 'app',
+    body: notificationCreate,
+    bodyRequired: true,
+    requestExample: notificationCreateExample,
+    rateLimit: { name: 'notifications', key: perApp },
+    idempotent: true,
+    success: { status: 201, description: 'Created', schema: notificationCreated, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z' } },
+    errors: [400, 403, 409, 413, 415, 422, 429],
+  }, async ({ params, body, write }) => {
+    const expiry = expiryProblem(body, Date.now());
+    if (expiry) throw badRequest(`body/expires_at ${expiry}`, [{ path: 'body/expires_at', message: expiry }]);
+    return write(async (client) => {
+      const [created] = await insertNotifications(client, params.appId, [body]);
+      if (!created) throw new AppError(409, 'conflict', 'A notification with this external_id already exists for this app', { external_id: body.external_id });
+      return { status: 201, body: { success: true, notification_id: created.id, created_at: created.created_at.toISOString() } };
+    });
+  });
+
+  defineRoute<{ appId: string }, Record<string, never>, { notifications: unknown[] }>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/notifications/batch',
+    operationId: 'createNotificationBatch',
+    summary: `Create up to ${BATCH_MAX} notifications in one transaction`,
+    description: 'Each item is validated like a single create. Valid items are written in one transaction; the answer has one result per item, in order (201 created, 400 invalid, 409 duplicate external_id). Each item counts against the notification rate limit.',
+    tag: 'Notifications',
+    who: 'app',
+    body: notificationBatch,
+    bodyRequired: true,
+    bodyLimit: 1024 * 1024,
+    requestExample: { notifications: [notificationCreateExample] },
+    rateLimit: { name: 'notifications', key: perApp },
+    idempotent: true,
+    success: {
+      status: 200, description: 'Per-item results', schema: notificationBatchResult,
+      example: { success: true, created: 1, failed: 0, results: [{ index: 0, success: true, status: 201, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', external_id: 'wb_notif_123', created_at: '2025-09-30T10:00:00.000Z' }] },
+    },
+    errors: [400, 403, 413, 415, 422, 429],
+  }, async ({ ctx, caller, params, body, write }) => {
+    await deps.limits.charge(ctx, 'notifications', perApp(caller), body.notifications.length - 1);
+    const now = Date.now();
+    const results: Record<string, unknown>[] = [];
+    const valid: { index: number; item: NewNotification }[] = [];
+    body.notifications.forEach((raw, index) => {
+      const errors = check(notificationCreate, 'body', raw).map((e) => ({ ...e, path: e.path.replace(/^body/, `body/notifications/${index}`) }));
+      const item = raw as NewNotification;
+      const expiry = errors.length === 0 ? expiryProblem(item, now) : null;
+      if (expiry) errors.push({ path: `body/notifications/${index}/expires_at`, message: expiry });
+      if (errors.length) results[index] = { index, success: false, status: 400, error: { code: 'validation_error', message: `${errors[0]!.path} ${errors[0]!.message}`, details: errors } };
+      else valid.push({ index, item });
+    });
+    return write(async (client) => {
+      const created = valid.length ? await insertNotifications(client, params.appId, valid.map((v) => v.item)) : [];
+      const byExternalId = new Map(created.map((c) => [c.external_id, c]));
+      for (const { index, item } of valid) {
+        const row = byExternalId.get(item.external_id);
+        byExternalId.delete(item.external_id); // a repeat inside the batch is a duplicate
+        results[index] = row
+          ? { index, success: true, status: 201, notification_id: row.id, external_id: row.external_id, created_at: row.created_at.toISOString() }
+          : { index, success: false, status: 409, external_id: item.external_id, error: { code: 'conflict', message: 'A notification with this external_id already exists for this app' } };
+      }
+      const ok = created.length;
+      return { status: 200, body: { success: ok === body.notifications.length, created: ok, failed: body.notifications.length - ok, results } };
+    });
+  });
+
+  defineRoute<{ userId: string }, { status?: string; app_id?: string; limit: number; offset: number; cursor?: string }>(router, deps, {
+    method: 'get',
+    path: '/users/:userId/notifications',
+    operationId: 'listUserNotifications',
+    summary: "A user's notifications from every app (the aggregated feed)",
+    description: 'Unexpired notifications, sorted by priority then created_at (newest first), with the app branding (app_name, app_icon) and the exact unread_count. A user token reads only its own feed; a platform app reads anyone’s; another app only its own notifications. Paginate with limit/offset or with cursor (next_cursor).',
+    tag: 'Notifications',
+    who: 'any',
+    params: userParams,
+    query: feedQuery,
+    rateLimit: { name: 'queries', key: (_caller, params) => `user:${params.userId}` },
+    success: {
+      status: 200, description: 'A page of the feed', schema: feed,
+      example: {
+        success: true,
+        notifications: [{ id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', app_id: 'work-buddy', app_name: 'Work Buddy', app_icon: 'https://workbuddy.com/icon.png', external_id: 'wb_notif_123', user_id: 'user_456', notification_type: 'session_reminder', title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', action_url: 'workbuddy://session/789', action_label: 'View Session', image_url: null, icon_url: null, priority: 'high', status: 'unread', context_data: { session_id: 'session_789' }, expires_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z' }],
+        unread_count: 1,
+        pagination: { total: 1, limit: 50, offset: 0, has_more: false, next_cursor: null },
+      },
+    },
+    errors: [400, 403, 429],
+  }, async ({ caller, params, query, read }) => {
+    const appFilter = feedScope(caller, params.userId, query.app_id);
+    const [rank, createdUs, lastId] = query.cursor ? decodeCursor(query.cursor, [/^[0-3]$/, INTEGER, UUID]) : [null, null, null];
+    const [row] = await read((client) =>
+      run<FeedRow>(client, feedQueryStatement, [params.userId, appFilter, query.status ?? null, query.limit, query.offset, rank, createdUs, lastId]));
+    const items = row?.notifications ?? [];
+    const total = Number(row?.total ?? 0);
+    const last = items[items.length - 1];
+    const hasMore = items.length === query.limit && (query.cursor ? true : query.offset + items.length < total);
+    return {
+      status: 200,
+      body: {
+        success: true,
+        notifications: items.map(({ priority_rank: _r, created_us: _c, ...item }) => ({
+          ...item,
+          created_at: new Date(item.created_at as string).toISOString(),
+          updated_at: new Date(item.updated_at as string).toISOString(),
+          expires_at: item.expires_at ? new Date(item.expires_at as string).toISOString() : null,
+          read_at: item.read_at ? new Date(item.read_at as string).toISOString() : null,
+          clicked_at: item.clicked_at ? new Date(item.clicked_at as string).toISOString() : null,
+          dismissed_at: item.dismissed_at ? new Date(item.dismissed_at as string).toISOString() : null,
+        })),
+        unread_count: Number(row?.unread_count ?? 0),
+        pagination: { total, limit: query.limit, offset: query.offset, has_more: hasMore, next_cursor: hasMore && last ? encodeCursor([last.priority_rank, last.created_us, last.id]) : null },
+      },
+    };
+  });
+
+  defineRoute<{ id: string }, Record<string, never>, { status: string; dismissed_from?: string; click_action?: string }>(router, deps, {
+    method: 'patch',
+    path: '/notifications/:id',
+    operationId: 'updateNotificationState',
+    summary: "Change a notification's state (read, unread, clicked, dismissed)",
+    description: 'The state is the same in every app. Allowed: unread→read, read→unread, unread/read→clicked, unread/read/clicked→dismissed; the current status again is a 200 no-op (changed: false); anything from dismissed or expired is a 400. Records notification.<status> with event_data.source (dismissed_from when given, else the calling app id, else "user"). Callers: the notification\'s user, its app, or a platform app.',
+    tag: 'Notifications',
+    who: 'any',
+    params: idParams,
+    body: stateChange,
+    bodyRequired: true,
+    requestExample: { status: 'dismissed', dismissed_from: 'oriva_core' },
+    rateLimit: { name: 'queries', key: perCaller },
+    success: { status: 200, description: 'The state now', schema: stateChanged, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', status: 'dismissed', previous_status: 'unread', changed: true, updated_at: '2025-09-30T10:35:00.000Z' } },
+    errors: [400, 403, 404, 413, 415, 429],
+  }, async ({ caller, params, body, write }) =>
+    write(async (client) => {
+      const scopeApp = caller.kind === 'app' && !caller.platform ? caller.appId : null;
+      const scopeUser = caller.kind === 'user' ? caller.userId : null;
+      const [row] = await run<{ id: string; outcome: string; previous_status: string; status: string; updated_at: Date }>(client, updateState, [
+        params.id, scopeApp, scopeUser, body.status, body.dismissed_from ?? null, body.click_action ?? null,
+        sourceOf(caller, body.status === 'dismissed' ? body.dismissed_from : undefined),
+      ]);
+      if (!row) throw await notVisible(client, params.id);
+      if (row.outcome === 'expired') throw new AppError(400, 'invalid_transition', 'The notification has expired; its state can no longer change', { status: 'expired' });
+      if (row.outcome === 'invalid') {
+        throw new AppError(400, 'invalid_transition', `A notification cannot go from ${row.previous_status} to ${body.status}`, { from: row.previous_status, to: body.status });
+      }
+      return {
+        status: 200,
+        body: { success: true, notification_id: row.id, status: row.status, previous_status: row.previous_status, changed: row.outcome === 'changed', updated_at: row.updated_at.toISOString() },
+      };
+    }));
+
+  defineRoute<{ userId: string }, Record<string, never>, { app_id?: string }>(router, deps, {
+    method: 'post',
+    path: '/users/:userId/notifications/read-all',
+    operationId: 'markAllRead',
+    summary: "Mark all of a user's unread notifications read (optionally of one app)",
+    description: 'One transaction; one notification.read event per notification changed. Callers: the user or a platform app.',
+    tag: 'Notifications',
+    who: 'any',
+    params: userParams,
+    body: readAll,
+    requestExample: { app_id: 'work-buddy' },
+    rateLimit: { name: 'queries', key: (_caller, params) => `user:${params.userId}` },
+    success: { status: 200, description: 'How many changed', schema: readAllResult, example: { success: true, updated: 3, unread_count: 0 } },
+    errors: [400, 403, 413, 415, 429],
+  }, async ({ caller, params, body, write }) => {
+    if (caller.kind === 'app' && !caller.platform) throw forbidden('Only the user or a platform app may mark all notifications read');
+    if (caller.kind === 'user' && caller.userId !== params.userId) throw forbidden("A user token changes only its own user's notifications");
+    return write(async (client) => {
+      const [row] = await run<{ updated: number }>(client, readAllStatement, [params.userId, body.app_id ?? null, sourceOf(caller)]);
+      const [counts] = await run<FeedRow>(client, feedQueryStatement, [params.userId, body.app_id ?? null, 'unread', 1, 0, null, null, null]);
+      return { status: 200, body: { success: true, updated: row?.updated ?? 0, unread_count: Number(counts?.unread_count ?? 0) } };
+    });
+  });
+
+  defineRoute<{ id: string }>(router, deps, {
+    method: 'delete',
+    path: '/notifications/:id',
+    operationId: 'deleteNotification',
+    summary: 'Delete a notification (owner app only)',
+    description: 'Hard delete; its state rows cascade; records notification.deleted. Another app (or a user token) gets 403.',
+    tag: 'Notifications',
+    who: 'any',
+    params: idParams,
+    rateLimit: { name: 'queries', key: perCaller },
+    success: { status: 204, description: 'Deleted' },
+    errors: [400, 403, 404, 429],
+  }, async ({ caller, params, write }) => {
+    if (caller.kind !== 'app') throw forbidden('Only the app that created a notification may delete it');
+    return write(async (client) => {
+      const [row] = await run(client, deleteNotification, [params.id, caller.appId, caller.appId]);
+      if (!row) throw await notVisible(client, params.id);
+      return { status: 204, body: null };
+    });
+  });
+}
+

@@ -1,0 +1,136 @@
+// GET /openapi.json: OpenAPI 3.1 generated from the route specs — the same JSON Schemas ajv
+// validates with — so the document cannot drift from what the API accepts.
+import Router from '@koa/router';
+import { errorEnvelope } from '../../lib/schemas/common.js';
+import type { JsonSchema } from '../../lib/schemas/common.js';
+import { IDEMPOTENCY_HEADER } from '../middleware/idempotency.js';
+import { routeSpecs, type RouteSpec } from './define.js';
+
+const API_PREFIX = '/api/v1';
+
+const errorExamples: Record<number, { code: string; message: string; details?: unknown }> = {
+  400: { code: 'validation_error', message: 'body/title must NOT have more than 200 characters', details: [{ path: 'body/title', message: 'must NOT have more than 200 characters' }] },
+  401: { code: 'unauthorized', message: 'Authorization: Bearer <API key or user token> is required' },
+  403: { code: 'forbidden', message: 'An API key acts only for its own app' },
+  404: { code: 'not_found', message: 'Notification not found' },
+  409: { code: 'conflict', message: 'A notification with this external_id already exists for this app' },
+  413: { code: 'payload_too_large', message: 'The request body is larger than 65536 bytes' },
+  415: { code: 'unsupported_media_type', message: 'The request body must be JSON (Content-Type: application/json)' },
+  422: { code: 'idempotency_key_reused', message: 'This Idempotency-Key was used with a different request in the last 24 hours' },
+  429: { code: 'rate_limited', message: 'Rate limit exceeded (500 notifications requests per 15 min)', details: { retry_after: 120 } },
+  500: { code: 'internal_error', message: 'Internal error', details: { request_id: '7c0e…' } },
+};
+
+const descriptions: Record<number, string> = {
+  400: 'Invalid input (ajv messages with field paths), or a state transition that is not allowed',
+  401: 'Missing, invalid, expired or revoked credentials',
+  403: "Another app's path or object, or another user's feed",
+  404: 'Not found',
+  409: 'Duplicate (external_id for this app), or the same Idempotency-Key still in flight',
+  413: 'Body too large',
+  415: 'Body is not JSON',
+  422: 'Idempotency-Key reused with a different request',
+  429: 'Rate limited',
+  500: 'Unexpected; says nothing internal',
+};
+
+const rateLimitHeaders = {
+  'X-RateLimit-Limit': { $ref: '#/components/headers/X-RateLimit-Limit' },
+  'X-RateLimit-Remaining': { $ref: '#/components/headers/X-RateLimit-Remaining' },
+  'X-RateLimit-Reset': { $ref: '#/components/headers/X-RateLimit-Reset' },
+};
+
+function errorResponse(status: number, limited: boolean) {
+  return {
+    description: descriptions[status] ?? 'Error',
+    ...(status === 429 ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...rateLimitHeaders } } : limited ? { headers: rateLimitHeaders } : {}),
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { success: false, error: errorExamples[status] } } },
+  };
+}
+
+function parameters(spec: RouteSpec) {
+  const params: Record<string, unknown>[] = [];
+  const pathProps = (spec.params?.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [, name] of spec.path.matchAll(/:(\w+)/g)) {
+    params.push({ name, in: 'path', required: true, schema: pathProps[name!] ?? { type: 'string' } });
+  }
+  const queryProps = (spec.query?.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [name, schema] of Object.entries(queryProps)) {
+    params.push({ name, in: 'query', required: false, schema, ...(schema.description ? { description: schema.description } : {}) });
+  }
+  if (spec.idempotent) {
+    params.push({
+      name: IDEMPOTENCY_HEADER, in: 'header', required: false,
+      description: 'Same key and same request within 24 h: the stored response (Idempotent-Replayed: true). Same key, different request: 422.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    });
+  }
+  return params;
+}
+
+function operation(spec: RouteSpec) {
+  const limited = spec.rateLimit !== undefined;
+  const success = spec.success;
+  const responses: Record<string, unknown> = {
+    [success.status]: {
+      description: success.description,
+      ...(limited ? { headers: rateLimitHeaders } : {}),
+      ...(success.schema ? { content: { 'application/json': { schema: success.schema, ...(success.example ? { example: success.example } : {}) } } } : {}),
+    },
+  };
+  for (const status of [...new Set([...spec.errors, 401, 500])].sort()) responses[status] = errorResponse(status, limited);
+  return {
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [spec.tag],
+    security: spec.who === 'app' ? [{ appKey: [] }] : [{ userToken: [] }, { appKey: [] }],
+    parameters: parameters(spec),
+    ...(spec.body
+      ? { requestBody: { required: spec.bodyRequired ?? false, content: { 'application/json': { schema: spec.body, ...(spec.requestExample ? { example: spec.requestExample } : {}) } } } }
+      : {}),
+    responses,
+  };
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of routeSpecs()) {
+    const path = API_PREFIX + spec.path.replace(/:(\w+)/g, '{$1}');
+    (paths[path] ??= {})[spec.method] = operation(spec);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Oriva Events & Notifications API',
+      version: '1.0.0',
+      description: 'Apps publish events and notifications for users; notification state is the same in every app; apps subscribe with webhooks. Every error has the shape {"success": false, "error": {"code", "message", "details"?}}.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    servers: [{ url: '/' }],
+    tags: [{ name: 'Events' }, { name: 'Notifications' }, { name: 'Webhooks' }],
+    paths,
+    components: {
+      securitySchemes: {
+        appKey: { type: 'http', scheme: 'bearer', bearerFormat: 'oriva_sk_…', description: "An app's API key: acts only for its own app (platform apps may act for any user)" },
+        userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A user token (HS256, sub = user id, exp enforced)' },
+      },
+      schemas: { Error: errorEnvelope },
+      headers: {
+        'X-RateLimit-Limit': { description: 'Requests allowed in the window', schema: { type: 'integer' } },
+        'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: { type: 'integer' } },
+        'X-RateLimit-Reset': { description: 'When the window ends (Unix seconds)', schema: { type: 'integer' } },
+        'Retry-After': { description: 'Seconds until a request may succeed', schema: { type: 'integer' } },
+      },
+    },
+  };
+}
+
+export function openApiRoutes(): Router {
+  const router = new Router();
+  let document: Record<string, unknown> | undefined;
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = (document ??= openApiDocument());
+  });
+  return router;
+}

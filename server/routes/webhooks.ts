@@ -1,0 +1,174 @@
+// Webhook management: create (the secret is shown once), list (never the secret), update, delete,
+// rotate the secret (the old one keeps signing for 24 hours). URLs pass the SSRF policy.
+import { randomBytes } from 'node:crypto';
+import type Router from '@koa/router';
+import { run, type PoolClient } from '../../lib/db.js';
+import { AppError, forbidden, notFound } from '../../lib/errors.js';
+import { uuid } from '../../lib/schemas/common.js';
+import { secretRotated, webhookCreate, webhookCreated, webhookCreateExample, webhookList, webhookUpdate, webhookUpdated } from '../../lib/schemas/webhooks.js';
+import { sqlFile } from '../../lib/sql.js';
+import { checkWebhookUrl } from '../../lib/webhooks/url-policy.js';
+import type { Caller } from '../middleware/auth.js';
+import { defineRoute, type RouteDeps } from './define.js';
+
+const insertWebhook = sqlFile('webhooks/insert');
+const listWebhooks = sqlFile('webhooks/list');
+const updateWebhook = sqlFile('webhooks/update');
+const deleteWebhook = sqlFile('webhooks/delete');
+const rotateSecret = sqlFile('webhooks/rotate_secret');
+const webhookOwner = sqlFile('webhooks/owner');
+
+/** Standard Webhooks secret: whsec_ + base64 of 32 random bytes. */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+interface WebhookInput {
+  webhook_url?: string;
+  subscribed_events?: string[];
+  is_active?: boolean;
+  max_retries?: number;
+  retry_backoff_seconds?: number;
+}
+
+type WebhookRow = Record<string, unknown> & { id: string; created_at: Date };
+
+const webhookParams = {
+  type: 'object',
+  required: ['appId', 'id'],
+  properties: { appId: { type: 'string' }, id: { ...uuid, description: 'the webhook id' } },
+} as const;
+
+/** Every webhook route counts against the app's webhook-management limit. */
+export const webhookRateLimit = { name: 'webhooks' as const, key: (caller: Caller) => `app:${caller.kind === 'app' ? caller.appId : ''}` };
+
+/** After a scoped statement found nothing: 403 when the webhook belongs to another app. */
+export async function webhookNotVisible(client: PoolClient, id: string): Promise<AppError> {
+  const [owner] = await run<{ app_id: string | null }>(client, webhookOwner, [id]);
+  return owner?.app_id ? forbidden('This webhook belongs to another app') : notFound('Webhook not found');
+}
+
+function serialize(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+}
+
+export function webhookRoutes(router: Router, deps: RouteDeps): void {
+  const urlRefusal = async (url: string | undefined) => {
+    if (url === undefined) return;
+    const reason = await checkWebhookUrl(url, deps.config.webhookAllowlist);
+    if (reason) throw new AppError(400, 'invalid_webhook_url', reason, [{ path: 'body/webhook_url', message: reason }]);
+  };
+
+  defineRoute<{ appId: string }, Record<string, never>, WebhookInput & { webhook_url: string; subscribed_events: string[] }>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/webhooks',
+    operationId: 'createWebhook',
+    summary: 'Subscribe a URL to event patterns',
+    description: 'Patterns: an exact type (notification.dismissed), category.* or *. The URL must be https and not resolve to a private, loopback, link-local, CGNAT or metadata address (unless allowlisted). webhook_secret (whsec_…) is returned once.',
+    tag: 'Webhooks',
+    who: 'app',
+    body: webhookCreate,
+    bodyRequired: true,
+    requestExample: webhookCreateExample,
+    rateLimit: webhookRateLimit,
+    idempotent: true,
+    success: {
+      status: 201, description: 'Created', schema: webhookCreated,
+      example: { success: true, webhook_id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', created_at: '2025-09-30T10:00:00.000Z' },
+    },
+    errors: [400, 403, 413, 415, 422, 429],
+  }, async ({ params, body, write }) => {
+    await urlRefusal(body.webhook_url);
+    const secret = newWebhookSecret();
+    return write(async (client) => {
+      const [row] = await run<WebhookRow>(client, insertWebhook, [
+        params.appId, body.webhook_url, secret, body.subscribed_events, body.is_active ?? true, body.max_retries ?? null, body.retry_backoff_seconds ?? null,
+      ]);
+      return { status: 201, body: { success: true, webhook_id: row!.id, webhook_secret: secret, webhook: serialize(row!), created_at: row!.created_at.toISOString() } };
+    });
+  });
+
+  defineRoute<{ appId: string }>(router, deps, {
+    method: 'get',
+    path: '/apps/:appId/webhooks',
+    operationId: 'listWebhooks',
+    summary: "The app's webhooks (never their secrets)",
+    tag: 'Webhooks',
+    who: 'app',
+    rateLimit: webhookRateLimit,
+    success: {
+      status: 200, description: 'Every webhook of the app', schema: webhookList,
+      example: { success: true, webhooks: [{ id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', app_id: 'work-buddy', webhook_url: 'https://workbuddy.com/api/oriva-events', subscribed_events: ['notification.*'], is_active: true, disabled_reason: null, max_retries: 5, retry_backoff_seconds: 1, consecutive_failures: 0, total_deliveries: 0, total_failures: 0, last_delivery_at: null, last_success_at: null, last_failure_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z' }] },
+    },
+    errors: [403, 429],
+  }, async ({ params, read }) => {
+    const rows = await read((client) => run<WebhookRow>(client, listWebhooks, [params.appId]));
+    return { status: 200, body: { success: true, webhooks: rows.map(serialize) } };
+  });
+
+  defineRoute<{ appId: string; id: string }, Record<string, never>, WebhookInput>(router, deps, {
+    method: 'patch',
+    path: '/apps/:appId/webhooks/:id',
+    operationId: 'updateWebhook',
+    summary: 'Change a webhook (URL, patterns, active, retries)',
+    description: 'Turning a webhook back on (is_active: true) clears its failure streak and disabled_reason.',
+    tag: 'Webhooks',
+    who: 'app',
+    params: webhookParams,
+    body: webhookUpdate,
+    bodyRequired: true,
+    requestExample: { subscribed_events: ['notification.*'], is_active: true },
+    rateLimit: webhookRateLimit,
+    success: { status: 200, description: 'The webhook now', schema: webhookUpdated, example: { success: true, webhook: { id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_url: 'https://workbuddy.com/api/oriva-events', subscribed_events: ['notification.*'], is_active: true } } },
+    errors: [400, 403, 404, 413, 415, 429],
+  }, async ({ params, body, write }) => {
+    await urlRefusal(body.webhook_url);
+    return write(async (client) => {
+      const [row] = await run<WebhookRow>(client, updateWebhook, [
+        params.id, params.appId, body.webhook_url ?? null, body.subscribed_events ?? null, body.is_active ?? null,
+        body.max_retries ?? null, body.retry_backoff_seconds ?? null,
+      ]);
+      if (!row) throw await webhookNotVisible(client, params.id);
+      return { status: 200, body: { success: true, webhook: serialize(row) } };
+    });
+  });
+
+  defineRoute<{ appId: string; id: string }>(router, deps, {
+    method: 'delete',
+    path: '/apps/:appId/webhooks/:id',
+    operationId: 'deleteWebhook',
+    summary: 'Delete a webhook (its delivery log goes with it)',
+    tag: 'Webhooks',
+    who: 'app',
+    params: webhookParams,
+    rateLimit: webhookRateLimit,
+    success: { status: 204, description: 'Deleted' },
+    errors: [400, 403, 404, 429],
+  }, async ({ params, write }) =>
+    write(async (client) => {
+      const [row] = await run(client, deleteWebhook, [params.id, params.appId]);
+      if (!row) throw await webhookNotVisible(client, params.id);
+      return { status: 204, body: null };
+    }));
+
+  defineRoute<{ appId: string; id: string }>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/webhooks/:id/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    summary: "Rotate a webhook's signing secret",
+    description: 'Returns the new secret once. For 24 hours deliveries carry two signatures (new and previous secret) so receivers can switch without losing messages.',
+    tag: 'Webhooks',
+    who: 'app',
+    params: webhookParams,
+    rateLimit: webhookRateLimit,
+    success: { status: 200, description: 'The new secret', schema: secretRotated, example: { success: true, webhook_id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previous_secret_expires_at: '2025-10-01T10:00:00.000Z' } },
+    errors: [400, 403, 404, 429],
+  }, async ({ params, write }) => {
+    const secret = newWebhookSecret();
+    return write(async (client) => {
+      const [row] = await run<{ id: string; previous_secret_expires_at: Date }>(client, rotateSecret, [params.id, params.appId, secret]);
+      if (!row) throw await webhookNotVisible(client, params.id);
+      return { status: 200, body: { success: true, webhook_id: row.id, webhook_secret: secret, previous_secret_expires_at: row.previous_secret_expires_at.toISOString() } };
+    });
+  });
+}
