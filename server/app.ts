@@ -8,11 +8,13 @@ import { authenticate } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { pageRoutes, type DemoCredentials } from './routes/page.js';
 
 export interface AppDeps {
   config: Config;
   pool: Pool; // connections run as oriva_api
   log: Logger;
+  demo?: DemoCredentials | undefined; // npm start only: prefills the notification center page
 }
 
 export function makeApp(deps: AppDeps): Koa {
@@ -23,6 +25,7 @@ export function makeApp(deps: AppDeps): Koa {
   app.use(errorEnvelope(log));
   const health = healthRoutes(pool);
   app.use(health.routes()).use(health.allowedMethods());
+  app.use(pageRoutes(deps).routes());
   app.use(authenticate(pool, config));
   const api = apiRouter(deps);
   app.use(api.routes()).use(api.allowedMethods());

@@ -3,7 +3,7 @@ import type { Config } from '../lib/config.js';
 import { makePool } from '../lib/db.js';
 import { listen } from '../lib/listen.js';
 import type { Logger } from '../lib/log.js';
-import { makeApp } from './app.js';
+import { makeApp, type AppDeps } from './app.js';
 
 export interface ServerHandle {
   url: string;
@@ -12,9 +12,9 @@ export interface ServerHandle {
 }
 
 /** The REST API on `port` (0 picks a free one). */
-export async function startServer(config: Config, databaseUrl: string, log: Logger, port = config.port): Promise<ServerHandle> {
+export async function startServer(config: Config, databaseUrl: string, log: Logger, port = config.port, extra: Pick<AppDeps, 'demo'> = {}): Promise<ServerHandle> {
   const pool = makePool(databaseUrl, { role: 'oriva_api', max: 20, applicationName: 'oriva-server' });
-  const app = makeApp({ config, pool, log });
+  const app = makeApp({ config, pool, log, ...extra });
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   let bound: number;

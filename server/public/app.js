@@ -1,0 +1,323 @@
+// The notification center: sign in, load the feed, keep it live, act on notifications.
+import { ApiError, getJson, readTokenClaims, sendAsApp, userApi } from './api.js';
+import { Feed } from './feed.js';
+import { LiveConnection } from './live.js';
+import { FeedView, safeActionUrl } from './view.js';
+
+const TOKEN_KEY = 'oriva.notifications.token';
+const CONNECTION_TEXT = {
+  idle: ['Not connected', 'Not connected to the live gateway'],
+  connecting: ['Connecting…', 'Connecting to the live gateway'],
+  live: ['Live', 'Connected: new notifications appear instantly'],
+  reconnecting: ['Reconnecting…', 'The live connection dropped; reconnecting'],
+  polling: ['Polling', 'The live gateway is unreachable: refreshing every few seconds while reconnecting'],
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  signIn: $('sign-in'),
+  signInForm: $('sign-in-form'),
+  tokenInput: $('token-input'),
+  signInError: $('sign-in-error'),
+  inbox: $('inbox'),
+  feed: $('feed'),
+  empty: $('empty'),
+  feedError: $('feed-error'),
+  badge: $('unread-badge'),
+  markAllRead: $('mark-all-read'),
+  connection: $('connection'),
+  who: $('who'),
+  signOut: $('sign-out'),
+  devPanel: $('dev-panel'),
+  devForm: $('dev-form'),
+  devStatus: $('dev-status'),
+  devAppId: $('dev-app-id'),
+  announcer: $('announcer'),
+};
+
+const page = { config: null, dev: null, session: null };
+
+function announce(text) {
+  // re-setting the same text is not announced again; clear first
+  ui.announcer.textContent = '';
+  requestAnimationFrame(() => {
+    ui.announcer.textContent = text;
+  });
+}
+
+function showConnection(state) {
+  const [text, title] = CONNECTION_TEXT[state] ?? CONNECTION_TEXT.idle;
+  ui.connection.dataset.state = state;
+  ui.connection.querySelector('.connection-text').textContent = text;
+  ui.connection.title = title;
+}
+
+function gatewayUrl() {
+  const path = page.config?.gateway_path ?? '/api/v1/events/stream';
+  if (page.dev?.gateway_url) {
+    const url = new URL(path, page.dev.gateway_url);
+    // a gateway bound to every interface is reached on the host this page came from
+    if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = location.hostname;
+    return url.href;
+  }
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.hostname}:${page.config?.gateway_port ?? 3001}${path}`;
+}
+
+class Session {
+  constructor(token, userId) {
+    this.token = token;
+    this.userId = userId;
+    this.api = userApi(token, userId);
+    this.feed = new Feed();
+    this.view = new FeedView(ui.feed, ui.empty);
+    this.live = null;
+    this.clock = null;
+    this.inflight = null;
+    this.again = false;
+  }
+
+  async start() {
+    await this.sync(); // throws on a rejected token: the caller shows the sign-in form again
+    this.live = new LiveConnection({
+      url: gatewayUrl(),
+      token: this.token,
+      onMessage: (message) => this.onMessage(message),
+      onState: showConnection,
+      resync: () => this.sync().catch((err) => this.onError(err)),
+    });
+    this.live.start();
+    this.clock = setInterval(() => this.view.refreshTimes(), 30_000);
+  }
+
+  stop() {
+    this.live?.stop();
+    clearInterval(this.clock);
+    ui.feed.replaceChildren();
+    showConnection('idle');
+  }
+
+  render() {
+    this.view.render(this.feed.sorted());
+    const unread = this.feed.unread;
+    ui.badge.hidden = unread === 0;
+    ui.badge.textContent = unread > 99 ? '99+' : String(unread);
+    ui.badge.setAttribute('aria-label', `${unread} unread`);
+    document.title = unread > 0 ? `(${unread}) Notifications · Oriva` : 'Notifications · Oriva';
+    ui.markAllRead.disabled = unread === 0;
+  }
+
+  /** Reload the REST feed (start, gap, polling): one request at a time; a call meanwhile runs it once more. */
+  sync() {
+    if (this.inflight) {
+      this.again = true;
+      return this.inflight;
+    }
+    this.inflight = (async () => {
+      try {
+        do {
+          this.again = false;
+          this.feed.beginSync();
+          try {
+            this.feed.finishSync(await this.api.feed());
+          } catch (err) {
+            this.feed.failSync();
+            throw err;
+          }
+          ui.feedError.textContent = '';
+          this.render();
+        } while (this.again);
+      } finally {
+        this.inflight = null;
+      }
+    })();
+    return this.inflight;
+  }
+
+  onMessage(message) {
+    const result = this.feed.applyMessage(message);
+    if (result.changed) this.render();
+    if (result.added) announce(`New notification from ${result.added.app_name}: ${result.added.title}`);
+    if (result.resync) this.sync().catch((err) => this.onError(err));
+  }
+
+  onError(err) {
+    if (err instanceof ApiError && err.status === 401) {
+      signOut('Your token was rejected or has expired. Sign in again.');
+      return;
+    }
+    ui.feedError.textContent = err instanceof Error ? err.message : String(err);
+  }
+
+  async act(id, action) {
+    const n = this.feed.items.get(id);
+    if (!n) return;
+    ui.feedError.textContent = '';
+    try {
+      if (action === 'toggle-read') {
+        const status = n.status === 'unread' ? 'read' : 'unread';
+        await this.api.setStatus(id, status);
+        this.feed.setStatus(id, status);
+        this.render();
+      } else if (action === 'dismiss') {
+        const refocus = this.view.focusAfterRemoval(id, this.feed.sorted());
+        const hadFocus = this.view.nodes.get(id)?.contains(document.activeElement);
+        await this.api.setStatus(id, 'dismissed', { dismissed_from: 'oriva_core' });
+        this.feed.setStatus(id, 'dismissed');
+        this.render();
+        if (hadFocus) refocus();
+        announce(`Dismissed: ${n.title}`);
+      } else if (action === 'open') {
+        const url = safeActionUrl(n.action_url);
+        if (!url) return;
+        // a new tab for web links (the inbox stays open); an app's own scheme hands over to the app
+        const tab = /^https?:$/.test(url.protocol) ? window.open('about:blank', '_blank') : null;
+        try {
+          if (n.status !== 'clicked') {
+            await this.api.setStatus(id, 'clicked', { click_action: 'open' });
+            this.feed.setStatus(id, 'clicked');
+            this.render();
+          }
+        } finally {
+          if (tab) {
+            tab.opener = null;
+            tab.location.href = url.href;
+          } else {
+            location.assign(url.href);
+          }
+        }
+      }
+    } catch (err) {
+      this.onError(err);
+      if (err instanceof ApiError && err.status === 400) this.sync().catch((e) => this.onError(e));
+    }
+  }
+
+  async markAllRead() {
+    ui.feedError.textContent = '';
+    try {
+      await this.api.readAll();
+      this.feed.markAllRead();
+      this.render();
+      announce('All notifications marked read');
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}
+
+async function signIn(token) {
+  const claims = readTokenClaims(token);
+  if (!claims) throw new Error('That is not a user token (expected a JWT: three dot-separated parts).');
+  const session = new Session(token, claims.sub);
+  try {
+    await session.start();
+  } catch (err) {
+    session.stop();
+    if (err instanceof ApiError && err.status === 401) throw new Error('The server rejected this token (wrong secret or expired).');
+    throw err;
+  }
+  page.session = session;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  ui.signIn.hidden = true;
+  ui.inbox.hidden = false;
+  ui.who.hidden = false;
+  ui.who.textContent = claims.sub;
+  ui.who.title = `Signed in as ${claims.sub}`;
+  ui.signOut.hidden = false;
+  ui.devPanel.hidden = !page.dev;
+  if (page.dev) ui.devAppId.textContent = page.dev.app_id;
+}
+
+function signOut(message = '') {
+  page.session?.stop();
+  page.session = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  ui.inbox.hidden = true;
+  ui.devPanel.hidden = true;
+  ui.who.hidden = true;
+  ui.signOut.hidden = true;
+  ui.badge.hidden = true;
+  document.title = 'Notifications · Oriva';
+  ui.signIn.hidden = false;
+  ui.signInError.textContent = message;
+  ui.tokenInput.value = page.dev?.user_token ?? '';
+  ui.tokenInput.focus();
+}
+
+ui.signInForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const token = ui.tokenInput.value.trim();
+  ui.signInError.textContent = '';
+  if (!token) {
+    ui.signInError.textContent = 'Paste a user token first.';
+    return;
+  }
+  const submit = ui.signInForm.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  try {
+    await signIn(token);
+    ui.feed.focus();
+  } catch (err) {
+    ui.signInError.textContent = err instanceof Error ? err.message : String(err);
+  } finally {
+    submit.disabled = false;
+  }
+});
+
+ui.signOut.addEventListener('click', () => signOut());
+ui.markAllRead.addEventListener('click', () => page.session?.markAllRead());
+
+ui.feed.addEventListener('click', (event) => {
+  const target = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
+  const item = target?.closest('li[data-id]');
+  if (!target || !item || !page.session) return;
+  target.disabled = true;
+  page.session.act(item.dataset.id, target.dataset.action).finally(() => {
+    target.disabled = false;
+  });
+});
+
+ui.devForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!page.dev || !page.session) return;
+  const form = new FormData(ui.devForm);
+  const notification = {
+    external_id: `dev-${crypto.randomUUID()}`,
+    user_id: page.session.userId,
+    notification_type: 'test',
+    title: String(form.get('title') ?? '').trim(),
+    body: String(form.get('body') ?? '').trim(),
+    priority: String(form.get('priority') ?? 'normal'),
+  };
+  const actionUrl = String(form.get('action_url') ?? '').trim();
+  if (actionUrl) Object.assign(notification, { action_url: actionUrl, action_label: 'Open link' });
+  ui.devStatus.textContent = 'Sending…';
+  ui.devStatus.dataset.kind = '';
+  try {
+    await sendAsApp(page.dev.api_key, page.dev.app_id, notification);
+    ui.devStatus.textContent = `Sent as ${page.dev.app_id}.`;
+  } catch (err) {
+    ui.devStatus.dataset.kind = 'error';
+    ui.devStatus.textContent = err instanceof Error ? err.message : String(err);
+  }
+});
+
+async function boot() {
+  page.config = await getJson('/page-config.json');
+  page.dev = page.config?.dev ? await getJson('/dev-config.json') : null;
+  showConnection('idle');
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) {
+    try {
+      await signIn(saved);
+      return;
+    } catch (err) {
+      signOut(err instanceof Error ? err.message : String(err));
+      return;
+    }
+  }
+  signOut();
+}
+
+boot();

@@ -1,0 +1,116 @@
+// The notification center page (Oriva Core's live inbox): `/` and its static assets from
+// server/public, plus two small JSON documents the page starts from:
+//   GET /page-config.json  always: { gateway_port } so the page can find the gateway on its own host
+//   GET /dev-config.json   only when NODE_ENV is not production AND the server was started with demo
+//                          credentials (npm start): the demo user token, the demo app's API key and
+//                          the gateway URL. In production the route does not exist at all.
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Config } from '../../lib/config.js';
+
+/** What `npm start` hands the page so a newcomer is signed in and can send test notifications. */
+export interface DemoCredentials {
+  appId: string;
+  apiKey: string;
+  userId: string;
+  userToken: string;
+  /** ws://host:port of the gateway, e.g. ws://127.0.0.1:3001 */
+  gatewayUrl: string;
+}
+
+export interface PageDeps {
+  config: Config;
+  demo?: DemoCredentials | undefined;
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+const HOSTNAME = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$/;
+
+/** Demo credentials are only ever exposed outside production, and only when npm start passed them. */
+export function devConfigAvailable(deps: PageDeps): boolean {
+  return deps.config.nodeEnv !== 'production' && deps.demo !== undefined;
+}
+
+function contentSecurityPolicy(ctx: Context, deps: PageDeps): string {
+  // The page talks to its own origin and to the gateway (another port, so another origin).
+  const sockets = new Set<string>();
+  if (HOSTNAME.test(ctx.hostname)) {
+    sockets.add(`ws://${ctx.hostname}:${deps.config.gatewayPort}`);
+    sockets.add(`wss://${ctx.hostname}:${deps.config.gatewayPort}`);
+  }
+  if (devConfigAvailable(deps)) sockets.add(new URL(deps.demo!.gatewayUrl).origin.replace(/^http/, 'ws'));
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    // app icons are third-party https images
+    "img-src 'self' https: data:",
+    `connect-src 'self' ${[...sockets].join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function securityHeaders(ctx: Context): void {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('Cache-Control', 'no-cache');
+}
+
+export function pageRoutes(deps: PageDeps): Router {
+  // Only the files that exist at startup are served, by exact name: no path ever reaches the disk.
+  const assets = new Map<string, string>();
+  for (const name of readdirSync(PUBLIC_DIR)) {
+    const type = TYPES[extname(name)];
+    if (type && name !== 'index.html') assets.set(name, type);
+  }
+  const router = new Router();
+
+  router.get('/', async (ctx) => {
+    securityHeaders(ctx);
+    ctx.set('Content-Security-Policy', contentSecurityPolicy(ctx, deps));
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.type = TYPES['.html']!;
+    ctx.body = await readFile(join(PUBLIC_DIR, 'index.html'));
+  });
+
+  router.get('/assets/:name', async (ctx, next) => {
+    const type = assets.get(ctx.params.name ?? '');
+    if (!type) return next();
+    securityHeaders(ctx);
+    ctx.type = type;
+    ctx.body = await readFile(join(PUBLIC_DIR, ctx.params.name!));
+  });
+
+  router.get('/page-config.json', (ctx) => {
+    securityHeaders(ctx);
+    ctx.body = { gateway_port: deps.config.gatewayPort, gateway_path: '/api/v1/events/stream', dev: devConfigAvailable(deps) };
+  });
+
+  if (devConfigAvailable(deps)) {
+    const demo = deps.demo!;
+    router.get('/dev-config.json', (ctx) => {
+      securityHeaders(ctx);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = {
+        app_id: demo.appId,
+        api_key: demo.apiKey,
+        user_id: demo.userId,
+        user_token: demo.userToken,
+        gateway_url: demo.gatewayUrl,
+      };
+    });
+  }
+  return router;
+}
