@@ -1,39 +1,87 @@
-// The graphile-worker runner: the tasks in worker/tasks and the schedule in worker/crontab.
-import { Logger as GraphileLogger, run, type Runner, type TaskList } from 'graphile-worker';
+// The graphile-worker runner: the tasks in worker/tasks and the schedule in worker/crontab, plus the
+// pieces around them — the webhook HTTP client, worker heartbeats (crash recovery) and /metrics.
+import { EventEmitter } from 'node:events';
+import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import type { Config } from '../lib/config.js';
+import { makePool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { fromRoot } from '../lib/paths.js';
+import { DEFAULT_TIMEOUT_MS, makeWebhookClient } from '../lib/webhooks/http-client.js';
+import type { Resolver } from '../lib/webhooks/url-policy.js';
+import { startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { makeWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { taskList } from './tasks/index.js';
 
 export interface WorkerHandle {
   runner: Runner;
+  /** Served on /metrics by worker/main.ts. */
+  metrics: WorkerMetrics;
   close(): Promise<void>;
 }
 
 export interface WorkerOptions {
   concurrency?: number;
   tasks?: TaskList;
+  /** Per-attempt webhook timeout (default 10 s). */
+  webhookTimeoutMs?: number;
+  /** Resolve webhook host names yourself (tests); default the system resolver. */
+  resolver?: Resolver;
+  heartbeat?: HeartbeatOptions;
+  /** How often idle workers look for jobs whose run_at has come (retries, expiry). Default 500 ms. */
+  pollIntervalMs?: number;
 }
 
 export async function startWorker(config: Config, databaseUrl: string, log: Logger, options: WorkerOptions = {}): Promise<WorkerHandle> {
+  const concurrency = options.concurrency ?? config.workerConcurrency;
   // graphile-worker's own pool runs as the login role (it owns the graphile_worker schema).
-  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: (options.concurrency ?? config.workerConcurrency) + 4, application_name: 'oriva-worker' });
+  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: concurrency + 4, application_name: 'oriva-worker' });
   pgPool.on('error', (err) => log.warn({ err }, 'idle worker connection lost'));
   pgPool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'worker connection lost')));
-  const runner = await run({
-    pgPool,
-    concurrency: options.concurrency ?? config.workerConcurrency,
-    taskList: options.tasks ?? taskList({ config, databaseUrl, log }),
-    crontabFile: fromRoot('worker', 'crontab'),
-    noHandleSignals: true,
-    logger: graphileLogger(log),
+  // The tasks' statements run as oriva_system.
+  const pool = makePool(databaseUrl, { role: 'oriva_system', max: concurrency + 2, applicationName: 'oriva-worker-tasks' });
+  const webhookClient = makeWebhookClient({
+    allowlist: config.webhookAllowlist,
+    timeoutMs: options.webhookTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    resolver: options.resolver,
   });
+  const metrics = makeWorkerMetrics();
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  const heartbeat = startHeartbeat(events, pool, log, options.heartbeat);
+  events.on('job:success', ({ job }) => metrics.jobs.inc({ task: job.task_identifier, outcome: 'success' }));
+  events.on('job:error', ({ job }) => metrics.jobs.inc({ task: job.task_identifier, outcome: 'error' }));
+
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool,
+      concurrency,
+      pollInterval: options.pollIntervalMs ?? 500,
+      events,
+      taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, metrics }),
+      crontabFile: fromRoot('worker', 'crontab'),
+      noHandleSignals: true,
+      logger: graphileLogger(log),
+    });
+  } catch (err) {
+    await heartbeat.stop().catch(() => {});
+    await webhookClient.close();
+    await Promise.all([pool.end(), pgPool.end()]);
+    throw err;
+  }
+
   let closing: Promise<void> | undefined;
+  const close = async () => {
+    // Graceful: stop taking jobs and let the ones in flight (deliveries included) finish.
+    await runner.stop();
+    await heartbeat.stop();
+    await webhookClient.close();
+    await Promise.all([pool.end(), pgPool.end()]);
+  };
   return {
     runner,
-    // Graceful: stop taking jobs, let the ones in flight finish.
-    close: () => (closing ??= runner.stop().finally(() => pgPool.end())),
+    metrics,
+    close: () => (closing ??= close()),
   };
 }
 

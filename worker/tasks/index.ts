@@ -1,14 +1,31 @@
 // Every task the worker runs, by identifier. Each task file does one side effect.
 import type { TaskList } from 'graphile-worker';
 import type { Config } from '../../lib/config.js';
+import type { Pool } from '../../lib/db.js';
+import { JOB } from '../../lib/jobs.js';
 import type { Logger } from '../../lib/log.js';
+import type { WebhookClient } from '../../lib/webhooks/http-client.js';
+import type { WorkerMetrics } from '../metrics.js';
+import { notificationExpire } from './notification_expire.js';
+import { notificationsExpireOverdue } from './notifications_expire_overdue.js';
+import { oldRowsArchive } from './old_rows_archive.js';
+import { webhookDeliver } from './webhook_deliver.js';
 
 export interface TaskDeps {
   config: Config;
   databaseUrl: string;
   log: Logger;
+  /** oriva_system connections for the tasks' own statements. */
+  pool: Pool;
+  webhookClient: WebhookClient;
+  metrics: WorkerMetrics;
 }
 
-export function taskList(_deps: TaskDeps): TaskList {
-  return {};
+export function taskList(deps: TaskDeps): TaskList {
+  return {
+    [JOB.webhookDeliver]: webhookDeliver(deps),
+    [JOB.notificationExpire]: notificationExpire(deps),
+    notifications_expire_overdue: notificationsExpireOverdue(deps),
+    old_rows_archive: oldRowsArchive(deps),
+  };
 }

@@ -1,0 +1,19 @@
+-- Move up to $2 events created before $1 to the archive (one batch, one transaction).
+with batch as (
+  select id from oriva.platform_events
+   where created_at < $1
+   order by created_at
+   limit $2
+     for update skip locked
+), moved as (
+  delete from oriva.platform_events e using batch where e.id = batch.id
+  returning e.id, e.seq, e.tx_id, e.app_id, e.user_id, e.event_category, e.event_type, e.entity_type, e.entity_id,
+            e.event_data, e.ip_address, e.user_agent, e.created_at
+)
+insert into oriva.platform_events_archive
+  (id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address,
+   user_agent, created_at)
+select id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address,
+       user_agent, created_at
+  from moved
+on conflict (id) do nothing

@@ -1,0 +1,13 @@
+-- The webhook and the event of one delivery attempt (the event may already be archived).
+select w.id, w.app_id, w.webhook_url, w.webhook_secret, w.previous_secret, w.previous_secret_expires_at,
+       w.is_active, w.max_retries, w.retry_backoff_seconds,
+       coalesce(
+         (select to_jsonb(e) from (select id, seq, app_id, user_id, event_category, event_type, entity_type, entity_id,
+                                          event_data, created_at
+                                     from oriva.platform_events where id = $2) e),
+         (select to_jsonb(a) from (select id, seq, app_id, user_id, event_category, event_type, entity_type, entity_id,
+                                          event_data, created_at
+                                     from oriva.platform_events_archive where id = $2) a)
+       ) as event
+  from oriva.app_webhooks w
+ where w.id = $1

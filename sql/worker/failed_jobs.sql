@@ -1,0 +1,2 @@
+-- The newest jobs that failed for good.
+select * from oriva.failed_jobs($1)

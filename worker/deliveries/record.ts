@@ -1,0 +1,64 @@
+// Step 3: record the attempt (log row + webhook counters) and, for a failure, apply the retry
+// rules (lib/webhooks/retry-policy.ts): schedule the next attempt, give up, or disable the webhook.
+// Everything for one attempt commits together.
+import { inTransaction, run, type Pool } from '../../lib/db.js';
+import type { Logger } from '../../lib/log.js';
+import { sqlFile } from '../../lib/sql.js';
+import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
+import { afterFailure, parseRetryAfter, type FailureDecision } from '../../lib/webhooks/retry-policy.js';
+import type { PreparedDelivery } from './prepare.js';
+
+const recordAttempt = sqlFile('deliveries/record_attempt');
+const disableWebhook = sqlFile('deliveries/disable_webhook');
+const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
+
+export type Recorded = { success: true } | { success: false; decision: FailureDecision };
+
+// Postgres text cannot hold NUL.
+const storable = (text: string | null) => (text === null ? null : text.replace(/\u0000/g, ''));
+
+function attemptValues(delivery: PreparedDelivery, outcome: HttpOutcome): unknown[] {
+  const { job, webhook } = delivery;
+  return [
+    webhook.id,
+    webhook.app_id,
+    delivery.eventId,
+    job.delivery_id,
+    delivery.eventType,
+    delivery.body,
+    outcome.status,
+    storable(outcome.body),
+    outcome.headers === null ? null : JSON.stringify(outcome.headers),
+    job.attempt,
+    outcome.ms,
+    outcome.ok,
+    outcome.ok ? null : storable(outcome.error),
+  ];
+}
+
+export async function recordOutcome(pool: Pool, delivery: PreparedDelivery, outcome: HttpOutcome, log: Logger): Promise<Recorded> {
+  if (outcome.ok) {
+    await run(pool, recordAttempt, attemptValues(delivery, outcome));
+    return { success: true };
+  }
+  const { job, webhook } = delivery;
+  return inTransaction(pool, {}, async (client) => {
+    const [counts] = await run<{ consecutive_failures: number }>(client, recordAttempt, attemptValues(delivery, outcome));
+    const decision = afterFailure(
+      { attempt: job.attempt, status: outcome.status, retryAfterMs: parseRetryAfter(outcome.retryAfter) },
+      webhook,
+      counts?.consecutive_failures ?? 0,
+    );
+    if (decision.action === 'disable') {
+      const disabled = await run(client, disableWebhook, [webhook.id, decision.reason]);
+      if (disabled.length > 0) {
+        log.error({ appId: webhook.app_id, webhookId: webhook.id, url: webhook.webhook_url, reason: decision.reason }, 'webhook disabled');
+      }
+    } else if (decision.action === 'retry') {
+      await run(client, scheduleAttempt, [webhook.id, delivery.eventId, job.attempt + 1, decision.delayMs]);
+    } else {
+      log.warn({ appId: webhook.app_id, webhookId: webhook.id, deliveryId: job.delivery_id, attempts: job.attempt }, 'webhook delivery failed after its last retry');
+    }
+    return { success: false, decision };
+  });
+}

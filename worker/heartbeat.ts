@@ -1,0 +1,79 @@
+// Crash recovery. graphile-worker 0.17 leaves the jobs of a worker that died (SIGKILL, OOM, lost
+// machine) locked for 4 hours. Each worker process therefore beats every intervalMs for the
+// graphile-worker ids it runs, and every live process regularly unlocks the jobs of ids that have
+// not beaten for staleAfterMs (and have held their lock that long), via
+// graphile_worker.force_unlock_workers. Jobs of a dead worker run again within
+// staleAfterMs + intervalMs of any worker running.
+import { hostname } from 'node:os';
+import type { WorkerEvents } from 'graphile-worker';
+import { run, type Pool } from '../lib/db.js';
+import type { Logger } from '../lib/log.js';
+import { sqlFile } from '../lib/sql.js';
+
+const beat = sqlFile('worker/beat');
+const forget = sqlFile('worker/forget');
+const unlockDead = sqlFile('worker/unlock_dead');
+
+export interface HeartbeatOptions {
+  intervalMs?: number;
+  staleAfterMs?: number;
+}
+
+export const DEFAULT_HEARTBEAT = { intervalMs: 5_000, staleAfterMs: 20_000 };
+
+export interface Heartbeat {
+  /** Beat and unlock once now (also done on every interval). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, options: HeartbeatOptions = {}): Heartbeat {
+  const { intervalMs, staleAfterMs } = { ...DEFAULT_HEARTBEAT, ...options };
+  const ids = new Set<string>();
+  const gone = new Set<string>();
+  const host = hostname();
+
+  // A worker beats from the moment it exists, before it can lock a job.
+  events.on('worker:create', ({ worker }) => {
+    ids.add(worker.workerId);
+    void run(pool, beat, [[worker.workerId], host, process.pid]).catch(() => {});
+  });
+  // A worker that stopped (cleanly or after a fatal error) no longer beats: whatever it still holds
+  // is released by the next unlock.
+  events.on('worker:stop', ({ worker }) => {
+    ids.delete(worker.workerId);
+    gone.add(worker.workerId);
+  });
+
+  let running: Promise<void> | null = null;
+  const tick = () =>
+    (running ??= (async () => {
+      try {
+        if (gone.size > 0) {
+          const stopped = [...gone];
+          await run(pool, forget, [stopped]);
+          for (const id of stopped) gone.delete(id);
+        }
+        if (ids.size > 0) await run(pool, beat, [[...ids], host, process.pid]);
+        const [row] = await run<{ worker_ids: string[] }>(pool, unlockDead, [staleAfterMs]);
+        if (row && row.worker_ids.length > 0) log.warn({ workerIds: row.worker_ids }, 'released the jobs of workers that stopped beating');
+      } catch (err) {
+        log.warn({ err }, 'heartbeat failed (database unavailable?)');
+      } finally {
+        running = null;
+      }
+    })());
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  void tick();
+  return {
+    tick,
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+      for (const id of ids) gone.add(id);
+      ids.clear();
+      if (gone.size > 0) await run(pool, forget, [[...gone]]).catch(() => {});
+    },
+  };
+}

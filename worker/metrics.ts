@@ -1,0 +1,73 @@
+// Prometheus metrics of one worker process, served as text on WORKER_METRICS_PORT at /metrics.
+import { createServer, type Server } from 'node:http';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { listen } from '../lib/listen.js';
+
+export interface WorkerMetrics {
+  registry: Registry;
+  deliveries: Counter<'outcome'>;
+  deliveryFailures: Counter<'reason'>;
+  deliverySeconds: Histogram<'outcome'>;
+  jobs: Counter<'task' | 'outcome'>;
+}
+
+export function makeWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    deliveries: new Counter({
+      name: 'oriva_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by outcome (success, failure)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    deliveryFailures: new Counter({
+      name: 'oriva_webhook_delivery_failures_total',
+      help: 'Failed webhook delivery attempts, by reason (status class, timeout, refused, network)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    deliverySeconds: new Histogram({
+      name: 'oriva_webhook_delivery_duration_seconds',
+      help: 'Time from request start to the end of the (capped) response, per attempt',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    jobs: new Counter({
+      name: 'oriva_worker_jobs_total',
+      help: 'Jobs run by this worker, by task and outcome',
+      labelNames: ['task', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(metrics: WorkerMetrics, port: number, host: string): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+  const bound = await listen(server, port, host);
+  return {
+    port: bound,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => undefined),
+  };
+}
