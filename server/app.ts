@@ -2,12 +2,14 @@
 import Koa from 'koa';
 import type { Config } from '../lib/config.js';
 import type { Pool } from '../lib/db.js';
+import { notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { errorEnvelope } from './middleware/errors.js';
 import { authenticate } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes, type DemoCredentials } from './routes/page.js';
 
 export interface AppDeps {
@@ -23,11 +25,32 @@ export function makeApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestId());
   app.use(errorEnvelope(log));
+  app.use(plainJsonResponses());
   const health = healthRoutes(pool);
   app.use(health.routes()).use(health.allowedMethods());
+  const openapi = openApiRoutes();
+  app.use(openapi.routes()).use(openapi.allowedMethods());
   app.use(pageRoutes(deps).routes());
+  app.use(unknownEndpoint());
   app.use(authenticate(pool, config));
   const api = apiRouter(deps);
-  app.use(api.routes()).use(api.allowedMethods());
+  app.use(api.routes()).use(api.allowedMethods({ throw: true }));
   return app;
+}
+
+/** Nothing answered (no route, no method mismatch): a 404 in the one error envelope. */
+function unknownEndpoint(): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null) throw notFound('No such endpoint');
+  };
+}
+
+/** Responses are data, never documents a browser would render or sniff. */
+function plainJsonResponses(): Koa.Middleware {
+  return async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  };
 }

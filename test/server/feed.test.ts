@@ -71,7 +71,7 @@ t.test('limit/offset and cursor pagination walk the same order', async (t) => {
 });
 
 t.test('bad query → 400 naming the parameter', async (t) => {
-  for (const [query, field] of [['?limit=101', 'query/limit'], ['?limit=0', 'query/limit'], ['?offset=-1', 'query/offset'], ['?status=expired', 'query/status'], ['?app_id=NOT_AN_APP', 'query/app_id'], ['?cursor=garbage', 'query/cursor'], ['?colour=red', 'query/colour']]) {
+  for (const [query, field] of [['?limit=101', 'query/limit'], ['?limit=0', 'query/limit'], ['?offset=-1', 'query/offset'], ['?status=expired', 'query/status'], ['?app_id=NOT_AN_APP', 'query/app_id'], ['?cursor=garbage', 'query/cursor'], ['?colour=red', 'query/colour']] as const) {
     const res = await feedOf(query);
     t.equal(res.status, 400, query);
     t.match(res.body, failure('validation_error'));

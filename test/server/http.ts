@@ -21,7 +21,7 @@ export function client(server: ServerHandle): Send {
       body = options.raw;
     }
     const url = path.startsWith('/api/') || path.startsWith('/openapi') ? `${server.url}${path}` : `${server.url}/api/v1${path}`;
-    const response = await fetch(url, { method, headers, body });
+    const response = await fetch(url, { method, headers, body: body as BodyInit | undefined });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -42,8 +42,16 @@ export const notification = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+export interface RowCounts {
+  notifications: number;
+  states: number;
+  events: number;
+  webhooks: number;
+  idempotency_keys: number;
+}
+
 /** Row counts of everything the API writes: a rejected request must leave them unchanged. */
-export async function rowCounts(db: { system: { query: (text: string) => Promise<{ rows: any[] }> } }): Promise<Record<string, number>> {
+export async function rowCounts(db: { system: { query: (text: string) => Promise<{ rows: any[] }> } }): Promise<RowCounts> {
   const { rows } = await db.system.query(`select
       (select count(*)::int from oriva.platform_notifications) as notifications,
       (select count(*)::int from oriva.notification_state) as states,
