@@ -1,0 +1,64 @@
+// Rate limits (DESIGN §6) hold across two server processes sharing one Postgres.
+import t from 'tap';
+import { testDatabase } from '../helpers/db.js';
+import { createTestApp, startTestServer, userAuth } from '../helpers/stack.js';
+import { client, failure, notification, rowCounts } from './http.js';
+
+const db = await testDatabase(t);
+const limits = { RATE_LIMIT_NOTIFICATIONS: '3', RATE_LIMIT_EVENTS: '2', RATE_LIMIT_QUERIES: '2', RATE_LIMIT_WEBHOOKS: '2' };
+const one = client(await startTestServer(t, db, limits));
+const two = client(await startTestServer(t, db, limits));
+const wb = await createTestApp(db, { id: 'work-buddy' });
+const hugo = await createTestApp(db, { id: 'hugo-ai' });
+const path = '/apps/work-buddy/notifications';
+
+t.test('notification create: 3 per window in total over both servers, then 429 with Retry-After and headers', async (t) => {
+  const statuses = [];
+  for (const server of [one, two, one]) statuses.push((await server('POST', path, { headers: wb.auth, json: notification() })).status);
+  t.same(statuses, [201, 201, 201]);
+  const before = await rowCounts(db);
+  const limited = await two('POST', path, { headers: wb.auth, json: notification() });
+  t.equal(limited.status, 429);
+  t.match(limited.body, failure('rate_limited'));
+  t.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After in seconds');
+  t.equal(limited.headers.get('x-ratelimit-limit'), '3');
+  t.equal(limited.headers.get('x-ratelimit-remaining'), '0');
+  t.ok(Number(limited.headers.get('x-ratelimit-reset')) > Date.now() / 1000, 'reset in the future');
+  t.equal((await one('POST', path, { headers: wb.auth, json: notification() })).status, 429, 'the other server agrees');
+  t.same(await rowCounts(db), before, 'nothing written while limited');
+  t.equal((await one('POST', '/apps/hugo-ai/notifications', { headers: hugo.auth, json: notification() })).status, 201, 'per app');
+});
+
+t.test('a batch costs one hit per item', async (t) => {
+  const before = await rowCounts(db);
+  const three = { notifications: [notification(), notification(), notification()] };
+  const refused = await one('POST', '/apps/hugo-ai/notifications/batch', { headers: hugo.auth, json: three });
+  t.equal(refused.status, 429, 'hugo has 2 of 3 left: three items do not fit');
+  t.match(refused.body, failure('rate_limited'));
+  t.same(await rowCounts(db), before, 'nothing written');
+});
+
+t.test('events, queries (per user) and webhook management have their own budgets', async (t) => {
+  const event = { event_category: 'session', event_type: 'started', entity_type: 'session', entity_id: 's1', user_id: 'u1' };
+  const ev = [];
+  for (const server of [one, two, one]) ev.push((await server('POST', '/apps/work-buddy/events', { headers: wb.auth, json: event })).status);
+  t.same(ev, [200, 200, 429]);
+  const user = await userAuth('reader');
+  const q = [];
+  for (const server of [one, two, one]) q.push((await server('GET', '/users/reader/notifications', { headers: user.auth })).status);
+  t.same(q, [200, 200, 429]);
+  const other = await userAuth('other_reader');
+  t.equal((await two('GET', '/users/other_reader/notifications', { headers: other.auth })).status, 200, 'per user');
+  const wh = [];
+  for (const server of [one, two, one]) wh.push((await server('GET', '/apps/work-buddy/webhooks', { headers: wb.auth })).status);
+  t.same(wh, [200, 200, 429]);
+});
+
+t.test('a new window starts once the old one ends', async (t) => {
+  const short = client(await startTestServer(t, db, { RATE_LIMIT_EVENTS: '1', RATE_LIMIT_WINDOW_MS: '1000' }));
+  const event = { event_category: 'session', event_type: 'started', entity_type: 'session', entity_id: 's1', user_id: 'u1' };
+  t.equal((await short('POST', '/apps/hugo-ai/events', { headers: hugo.auth, json: event })).status, 200);
+  t.equal((await short('POST', '/apps/hugo-ai/events', { headers: hugo.auth, json: event })).status, 429);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  t.equal((await short('POST', '/apps/hugo-ai/events', { headers: hugo.auth, json: event })).status, 200);
+});
