@@ -1,0 +1,42 @@
+// Postgres restarts (fast shutdown: every session cut) while deliveries are queued and in flight:
+// none is lost. A private cluster, never the shared one.
+import t from 'tap';
+import { createApp } from '../../lib/apps.js';
+import { makePool } from '../../lib/db.js';
+import { privatePostgres } from '../helpers/private-postgres.js';
+import { testConfig, testLogger } from '../helpers/stack.js';
+import { startWorker } from '../../worker/worker.js';
+import { insertEvent, insertWebhook, until } from './helpers/fixtures.js';
+import { startReceiver } from './helpers/receiver.js';
+
+const EVENTS = 30;
+
+t.test('a Postgres restart with deliveries queued loses none of them', async (t) => {
+  const pg = await privatePostgres(t);
+  const pool = makePool(pg.url, { role: 'oriva_system', max: 2 });
+  t.teardown(() => pool.end());
+  const receiver = await startReceiver(t);
+  // Slow answers keep deliveries in flight and the rest queued while Postgres goes away.
+  receiver.on('/hook', (_req, res) => setTimeout(() => res.writeHead(200).end(), 150));
+  const app = await createApp(pool, { id: 'work-buddy', name: 'Work Buddy', iconUrl: null, platform: false });
+  await insertWebhook(pool, app.app_id, { url: receiver.url('/hook') });
+  const eventIds: string[] = [];
+  for (let i = 0; i < EVENTS; i++) eventIds.push(await insertEvent(pool, app.app_id));
+
+  const config = testConfig({ WEBHOOK_ALLOWLIST: '127.0.0.1' });
+  const worker = await startWorker(config, pg.url, testLogger('worker', config), { concurrency: 2, heartbeat: { intervalMs: 1000, staleAfterMs: 4000 } });
+  t.teardown(() => worker.close());
+  await receiver.waitFor('/hook', 3, 20_000);
+  await pg.restart();
+  const delivered = receiver.requests('/hook').length;
+  t.ok(delivered < EVENTS, `${delivered} of ${EVENTS} delivered before the restart: the rest were queued`);
+
+  await until(async () => new Set(receiver.requests('/hook').map((r) => r.headers['webhook-id'])).size === EVENTS, 60_000, 'every delivery');
+  const ids = new Set(receiver.requests('/hook').map((r) => r.headers['webhook-id']));
+  t.equal(ids.size, EVENTS, 'every event reached the receiver');
+  const { rows } = await until(async () => {
+    const r = await pool.query<{ n: number }>('select count(distinct delivery_id)::int as n from oriva.webhook_delivery_log where success');
+    return r.rows[0]!.n === EVENTS && r;
+  }, 30_000, 'every success recorded');
+  t.same(rows, [{ n: EVENTS }], 'and every one is recorded as a success');
+});
