@@ -6,6 +6,7 @@ import type { RouteDeps } from './define.js';
 import { eventRoutes } from './events.js';
 import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
+import { webhookDeliveryRoutes } from './webhook-deliveries.js';
 
 export function apiRouter(appDeps: AppDeps): Router {
   const deps: RouteDeps = { ...appDeps, limits: rateLimiters(appDeps.pool, appDeps.config) };
@@ -13,5 +14,6 @@ export function apiRouter(appDeps: AppDeps): Router {
   eventRoutes(router, deps);
   notificationRoutes(router, deps);
   webhookRoutes(router, deps);
+  webhookDeliveryRoutes(router, deps);
   return router;
 }

@@ -1,0 +1,151 @@
+// A webhook's delivery log and replays: list every attempt, resend one delivery, resend every
+// failed delivery since a time. Replays keep the original webhook-id (the delivery id is derived
+// from webhook and event) and go through the worker like any attempt. Row-level security limits
+// both tables to the calling app; another app's webhook is 403, an unknown one 404 (as the other
+// webhook routes answer).
+import type Router from '@koa/router';
+import { run, type PoolClient } from '../../lib/db.js';
+import { AppError, notFound } from '../../lib/errors.js';
+import { sqlFile } from '../../lib/sql.js';
+import { decodeCursor, encodeCursor, UUID } from './cursor.js';
+import { defineRoute, type RouteDeps } from './define.js';
+import { webhookNotVisible, webhookRateLimit } from './webhooks.js';
+
+const findWebhook = sqlFile('deliveries/find_webhook');
+const listDeliveries = sqlFile('deliveries/list');
+const findDelivery = sqlFile('deliveries/find_delivery');
+const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
+const replayFailedSince = sqlFile('deliveries/replay_failed_since');
+
+const CURSOR_AT = /^[0-9 :.+-]{10,40}$/;
+
+const webhookParams = {
+  type: 'object',
+  required: ['appId', 'id'],
+  properties: { appId: { type: 'string' }, id: { type: 'string', format: 'uuid', description: 'the webhook id' } },
+} as const;
+
+const deliveryAttempt = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    delivery_id: { type: 'string', description: 'the webhook-id header: the same for every attempt and replay of one event to one webhook' },
+    event_id: { type: ['string', 'null'], format: 'uuid' },
+    event_type: { type: 'string' },
+    delivery_attempt: { type: 'integer' },
+    success: { type: 'boolean' },
+    status_code: { type: ['integer', 'null'] },
+    response_time_ms: { type: ['integer', 'null'] },
+    error_message: { type: ['string', 'null'] },
+    response_body: { type: ['string', 'null'], description: 'the first 4 KiB of the response' },
+    delivered_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+type AttemptRow = Record<string, unknown> & { id: string; delivered_at: Date; cursor_at: string };
+
+interface ListQuery {
+  limit?: number;
+  cursor?: string;
+  success?: boolean;
+  delivery_id?: string;
+}
+
+/** The app's webhook, or 403/404; a disabled one cannot be replayed to (409). */
+async function visibleWebhook(client: PoolClient, id: string, appId: string, { mustBeActive = false } = {}): Promise<void> {
+  const [hook] = await run<{ is_active: boolean; disabled_reason: string | null }>(client, findWebhook, [id, appId]);
+  if (!hook) throw await webhookNotVisible(client, id);
+  if (mustBeActive && !hook.is_active) {
+    throw new AppError(409, 'webhook_disabled', `The webhook is disabled (${hook.disabled_reason ?? 'turned off'}); turn it back on with PATCH {"is_active": true} first`);
+  }
+}
+
+export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
+  defineRoute<{ appId: string; id: string }, ListQuery>(router, deps, {
+    method: 'get',
+    path: '/apps/:appId/webhooks/:id/deliveries',
+    operationId: 'listWebhookDeliveries',
+    summary: "A webhook's delivery log (every attempt, newest first)",
+    tag: 'Webhooks',
+    who: 'app',
+    params: webhookParams,
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+        cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
+        success: { type: 'boolean', description: 'only successful (true) or failed (false) attempts' },
+        delivery_id: { type: 'string', maxLength: 100, description: 'only the attempts of this delivery' },
+      },
+    },
+    rateLimit: webhookRateLimit,
+    success: {
+      status: 200,
+      description: 'One page of attempts',
+      schema: { type: 'object', properties: { success: { const: true }, deliveries: { type: 'array', items: deliveryAttempt }, next_cursor: { type: ['string', 'null'] } } },
+    },
+    errors: [400, 403, 404, 429],
+  }, async ({ params, query, read }) => {
+    const limit = query.limit ?? 100;
+    const [cursorAt, cursorId] = query.cursor ? decodeCursor(query.cursor, [CURSOR_AT, UUID]) : [null, null];
+    const rows = await read(async (client) => {
+      await visibleWebhook(client, params.id, params.appId);
+      return run<AttemptRow>(client, listDeliveries, [params.id, query.delivery_id ?? null, query.success ?? null, cursorAt, cursorId, limit + 1]);
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      status: 200,
+      body: {
+        success: true,
+        deliveries: page.map(({ cursor_at: _cursor, delivered_at, ...row }) => ({ ...row, delivered_at: delivered_at.toISOString() })),
+        next_cursor: rows.length > limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
+      },
+    };
+  });
+
+  defineRoute<{ appId: string; id: string; deliveryId: string }>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/webhooks/:id/deliveries/:deliveryId/replay',
+    operationId: 'replayWebhookDelivery',
+    summary: 'Send one delivery again (same webhook-id)',
+    description: 'Queues a fresh attempt (with its own retry schedule) of the delivery; the receiver sees the same webhook-id.',
+    tag: 'Webhooks',
+    who: 'app',
+    params: { ...webhookParams, required: ['appId', 'id', 'deliveryId'], properties: { ...webhookParams.properties, deliveryId: { type: 'string', maxLength: 100 } } },
+    body: { type: 'object', additionalProperties: false, maxProperties: 0, description: 'no body, or {}' },
+    rateLimit: webhookRateLimit,
+    success: { status: 202, description: 'Queued', example: { success: true, delivery_id: 'msg_2b1e…', queued: true } },
+    errors: [400, 403, 404, 409, 429],
+  }, async ({ params, write }) =>
+    write(async (client) => {
+      await visibleWebhook(client, params.id, params.appId, { mustBeActive: true });
+      const [delivery] = await run<{ event_id: string; delivery_id: string }>(client, findDelivery, [params.id, params.deliveryId]);
+      if (!delivery) throw notFound('No delivery with this id for this webhook');
+      await run(client, scheduleAttempt, [params.id, delivery.event_id, 1, 0]);
+      return { status: 202, body: { success: true, delivery_id: delivery.delivery_id, queued: true } };
+    }));
+
+  defineRoute<{ appId: string; id: string }, Record<string, never>, { since: string }>(router, deps, {
+    method: 'post',
+    path: '/apps/:appId/webhooks/:id/replay',
+    operationId: 'replayFailedWebhookDeliveries',
+    summary: 'Send again every failed delivery since a time',
+    description: 'Every delivery of this webhook attempted at or after `since` whose attempts all failed gets a fresh attempt (same webhook-id).',
+    tag: 'Webhooks',
+    who: 'app',
+    params: webhookParams,
+    body: { type: 'object', required: ['since'], additionalProperties: false, properties: { since: { type: 'string', format: 'date-time' } } },
+    bodyRequired: true,
+    requestExample: { since: '2025-09-30T00:00:00Z' },
+    rateLimit: webhookRateLimit,
+    success: { status: 202, description: 'Queued', example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
+    errors: [400, 403, 404, 409, 413, 415, 429],
+  }, async ({ params, body, write }) =>
+    write(async (client) => {
+      await visibleWebhook(client, params.id, params.appId, { mustBeActive: true });
+      const rows = await run<{ delivery_id: string }>(client, replayFailedSince, [params.id, body.since]);
+      return { status: 202, body: { success: true, replayed: rows.length, delivery_ids: rows.map((r) => r.delivery_id) } };
+    }));
+}
