@@ -68,6 +68,13 @@ function parameters(spec: RouteSpec) {
   return params;
 }
 
+/** The spec's request example; an empty object where the body is optional and has no example. */
+function requestExample(spec: RouteSpec): { example?: unknown } {
+  if (spec.requestExample !== undefined) return { example: spec.requestExample };
+  const required = (spec.body?.required as string[] | undefined) ?? [];
+  return spec.bodyRequired || required.length ? {} : { example: {} };
+}
+
 function operation(spec: RouteSpec) {
   const limited = spec.rateLimit !== undefined;
   const success = spec.success;
@@ -75,7 +82,9 @@ function operation(spec: RouteSpec) {
     [success.status]: {
       description: success.description,
       ...(limited ? { headers: rateLimitHeaders } : {}),
-      ...(success.schema ? { content: { 'application/json': { schema: success.schema, ...(success.example ? { example: success.example } : {}) } } } : {}),
+      ...(success.schema || success.example !== undefined
+        ? { content: { 'application/json': { schema: success.schema ?? { type: 'object' }, ...(success.example !== undefined ? { example: success.example } : {}) } } }
+        : {}),
     },
   };
   for (const status of [...new Set([...spec.errors, 401, 500])].sort()) responses[status] = errorResponse(status, limited);
@@ -87,7 +96,7 @@ function operation(spec: RouteSpec) {
     security: spec.who === 'app' ? [{ appKey: [] }] : [{ userToken: [] }, { appKey: [] }],
     parameters: parameters(spec),
     ...(spec.body
-      ? { requestBody: { required: spec.bodyRequired ?? false, content: { 'application/json': { schema: spec.body, ...(spec.requestExample ? { example: spec.requestExample } : {}) } } } }
+      ? { requestBody: { required: spec.bodyRequired ?? false, content: { 'application/json': { schema: spec.body, ...requestExample(spec) } } } }
       : {}),
     responses,
   };

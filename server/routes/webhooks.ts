@@ -160,6 +160,8 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     tag: 'Webhooks',
     who: 'app',
     params: webhookParams,
+    body: { type: 'object', additionalProperties: false, maxProperties: 0, description: 'no body, or {}' },
+    requestExample: {},
     rateLimit: webhookRateLimit,
     success: { status: 200, description: 'The new secret', schema: secretRotated, example: { success: true, webhook_id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previous_secret_expires_at: '2025-10-01T10:00:00.000Z' } },
     errors: [400, 403, 404, 429],
