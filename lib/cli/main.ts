@@ -8,13 +8,17 @@ import { makePool, type Pool } from '../db.js';
 import { migrateDatabase } from '../migrate.js';
 import { dumpSchema } from '../schema-dump.js';
 import { signUserToken } from '../tokens.js';
+import { jobsReport } from './jobs.js';
+import { ReplayError, replayFailedDeliveries } from './webhooks-replay.js';
 
 const USAGE = `usage: oriva <command>
   apps create --id <app-id> --name <name> [--icon-url URL] [--platform]
   apps rotate-key --id <app-id> [--grace <seconds>]
   token --user <user-id> [--ttl <seconds>]
   migrate
-  schema-dump`;
+  schema-dump
+  jobs                      queue depth per task, failed jobs, disabled webhooks
+  webhooks replay --app <app-id> --webhook <webhook-id> --since <ISO time>`;
 
 class UsageError extends Error {}
 
@@ -55,6 +59,9 @@ async function main(argv: string[]): Promise<void> {
       grace: { type: 'string' },
       user: { type: 'string' },
       ttl: { type: 'string' },
+      app: { type: 'string' },
+      webhook: { type: 'string' },
+      since: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -88,6 +95,18 @@ async function main(argv: string[]): Promise<void> {
     case 'schema-dump':
       process.stdout.write(await withDatabase(config, (_db, pool) => dumpSchema(pool)));
       return;
+    case 'jobs':
+      process.stdout.write(`${JSON.stringify(await withDatabase(config, (_db, pool) => jobsReport(pool)), null, 2)}\n`);
+      return;
+    case 'webhooks replay': {
+      const app = option(values, 'app');
+      const webhook = option(values, 'webhook');
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(webhook)) throw new UsageError('--webhook must be a webhook id (uuid)');
+      const since = new Date(option(values, 'since'));
+      if (Number.isNaN(since.getTime())) throw new UsageError('--since must be an ISO 8601 time, e.g. 2025-09-30T00:00:00Z');
+      print(await withDatabase(config, (_db, pool) => replayFailedDeliveries(pool, app, webhook, since)));
+      return;
+    }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -101,7 +120,7 @@ try {
     process.exit(2);
   }
   const pgErr = err as { code?: string; detail?: string };
-  if (err instanceof AppNotFoundError) process.stderr.write(`oriva: ${err.message}\n`);
+  if (err instanceof AppNotFoundError || err instanceof ReplayError) process.stderr.write(`oriva: ${err.message}\n`);
   else if (pgErr.code === '23505') process.stderr.write(`oriva: already exists: ${pgErr.detail ?? (err as Error).message}\n`);
   else if (pgErr.code === '23514') process.stderr.write(`oriva: invalid value: ${(err as Error).message}\n`);
   else process.stderr.write(`oriva: ${(err as Error).message}\n`);
