@@ -1,33 +1,171 @@
-// The real-time gateway: a uWebSockets.js server.
+// The real-time gateway: a uWebSockets.js server on /api/v1/events/stream (DESIGN §5).
+// Wiring only: auth.ts decides who connects, registry.ts enforces connections per user across
+// instances, listener.ts releases committed events in seq order, connections.ts routes them.
+import { randomUUID } from 'node:crypto';
+import type { HttpResponse } from 'uWebSockets.js';
 import type { Config } from '../lib/config.js';
+import { makePool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
+import { admitUpgrade, redactQuery, type UpgradeInput } from './auth.js';
+import { Hub, newConn, type Conn } from './connections.js';
+import { EventListener } from './listener.js';
+import { GatewayMetrics } from './metrics.js';
 import { loadNativeUws } from './native.js';
+import { gatewayOptions, type GatewayOptions } from './options.js';
+import { STREAM_PATH } from './protocol.js';
+import { ConnectionRegistry } from './registry.js';
 
 export interface GatewayHandle {
   url: string;
   port: number;
+  instanceId: string;
+  /** Released high-water mark (every seq at or below it has been pushed). */
+  hwm(): number;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, _databaseUrl: string, log: Logger, port = config.gatewayPort): Promise<GatewayHandle> {
+const STATUS_TEXT: Record<number, string> = { 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 429: '429 Too Many Requests', 503: '503 Service Unavailable' };
+
+function refuse(res: HttpResponse, status: number, code: string, message: string): void {
+  res.cork(() => {
+    res
+      .writeStatus(STATUS_TEXT[status] ?? `${status}`)
+      .writeHeader('content-type', 'application/json')
+      .end(JSON.stringify({ success: false, error: { code, message } }));
+  });
+}
+
+export async function startGateway(
+  config: Config,
+  databaseUrl: string,
+  log: Logger,
+  port = config.gatewayPort,
+  overrides: Partial<GatewayOptions> = {},
+): Promise<GatewayHandle> {
   const uws = loadNativeUws();
+  const options = gatewayOptions(process.env, overrides);
+  const pool = makePool(databaseUrl, { role: 'oriva_system', max: 8, applicationName: 'oriva-gateway' });
+  let hub: Hub | null = null;
+  const listener = new EventListener(databaseUrl, pool, log, options, { onEvents: (rows, notifiedAt) => hub?.dispatch(rows, notifiedAt) });
+  const metrics = new GatewayMetrics({ connections: () => hub?.counts() ?? { user: 0, app: 0 }, hwm: () => listener.hwm, listening: () => listener.listening });
+  hub = new Hub(pool, log, options, metrics, () => listener.hwm);
+  const connections = hub;
+  const registry = new ConnectionRegistry(pool, log, options, config.rateLimits.wsConnectionsPerUser, () => connections.userConnections());
+  let closing = false;
+
+  try {
+    await registry.start();
+    await listener.start();
+  } catch (err) {
+    await connections.shutdown();
+    await listener.close();
+    await registry.stop();
+    await pool.end();
+    throw err;
+  }
+
   const app = uws.App();
   app.get('/healthz', (res) => {
-    res.cork(() => res.writeHeader('content-type', 'application/json').end('{"status":"ok"}'));
+    res.cork(() => res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: listener.listening ? 'ok' : 'degraded', listening: listener.listening })));
   });
+  app.get('/metrics', (res) => {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    metrics.registry.metrics().then((text) => {
+      if (!aborted) res.cork(() => res.writeHeader('content-type', metrics.registry.contentType).end(text));
+    });
+  });
+
+  app.ws<Conn>(STREAM_PATH, {
+    maxPayloadLength: options.maxPayloadLength,
+    idleTimeout: options.idleTimeoutSeconds,
+    maxBackpressure: options.maxBackpressure,
+    closeOnBackpressureLimit: 0,
+    sendPingsAutomatically: false,
+    upgrade: (res, req, context) => {
+      // Copy everything from req now: it is invalid after the first await.
+      const input: UpgradeInput = {
+        authorization: req.getHeader('authorization'),
+        protocols: req.getHeader('sec-websocket-protocol'),
+        origin: req.getHeader('origin'),
+        query: req.getQuery() ?? '',
+      };
+      const key = req.getHeader('sec-websocket-key');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      void (async () => {
+        if (closing) return refuse(res, 503, 'shutting_down', 'The gateway is shutting down');
+        const admission = await admitUpgrade(pool, config, input);
+        if (aborted) return;
+        if (!admission.ok) {
+          metrics.refused.inc({ reason: admission.reason });
+          log.debug({ status: admission.status, reason: admission.reason, query: redactQuery(input.query) }, 'upgrade refused');
+          return refuse(res, admission.status, admission.reason, admission.message);
+        }
+        const id = randomUUID();
+        const route = admission.route;
+        if (route.kind === 'user' && !(await registry.admit(id, route.userId))) {
+          metrics.refused.inc({ reason: 'too_many_connections' });
+          if (!aborted) refuse(res, 429, 'too_many_connections', `At most ${config.rateLimits.wsConnectionsPerUser} connections per user`);
+          return;
+        }
+        if (aborted) {
+          if (route.kind === 'user') registry.release(id);
+          return;
+        }
+        const conn = newConn(id, route, admission.after, admission.protocol, options.messageBurst);
+        res.cork(() => res.upgrade(conn, key, admission.protocol, extensions, context));
+      })().catch((err: Error) => {
+        log.error({ err }, 'upgrade failed');
+        if (!aborted) refuse(res, 503, 'unavailable', 'Try again');
+      });
+    },
+    open: (ws) => {
+      const conn = ws.getUserData();
+      // Nothing is sent from inside open: after an asynchronous, corked upgrade, a send here can make
+      // uWS v20.30 close the fresh socket (uWebSockets issue #1928, fixed upstream by PR #1929).
+      conn.ws = ws;
+      setImmediate(() => connections.open(conn, ws));
+    },
+    message: (ws, data) => connections.message(ws.getUserData(), data),
+    close: (ws, code, message) => {
+      const conn = ws.getUserData();
+      log.debug({ connectionId: conn.id, code, reason: Buffer.from(message).toString() }, 'connection closed');
+      connections.closed(conn);
+      // On shutdown the instance row is deleted with all its connections at once.
+      if (conn.route.kind === 'user' && !closing) registry.release(conn.id);
+    },
+  });
+
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     app.listen(config.host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`port ${port} on ${config.host} is already in use`))));
+  }).catch(async (err) => {
+    await connections.shutdown();
+    await listener.close();
+    await registry.stop();
+    await pool.end();
+    throw err;
   });
   const bound = uws.us_socket_local_port(listenSocket as never);
-  log.debug({ port: bound }, 'gateway listening');
-  let closed = false;
+  log.debug({ port: bound, instanceId: registry.instanceId }, 'gateway listening');
+
+  let closed: Promise<void> | null = null;
   return {
     url: `ws://${config.host}:${bound}`,
     port: bound,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      uws.us_listen_socket_close(listenSocket as never);
+    instanceId: registry.instanceId,
+    hwm: () => listener.hwm,
+    close: () => {
+      closed ??= (async () => {
+        closing = true;
+        uws.us_listen_socket_close(listenSocket as never);
+        await connections.shutdown();
+        await listener.close();
+        await registry.stop();
+        await pool.end();
+      })();
+      return closed;
     },
   };
 }

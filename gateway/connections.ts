@@ -1,0 +1,303 @@
+// The connections of this instance: routing of released events, resume, counts, limits.
+// Everything here runs on the event loop thread; a Conn is the uWS user data of its socket.
+import type { WebSocket } from 'uWebSockets.js';
+import { run, type Pool } from '../lib/db.js';
+import { eventTypeOf, matchesAny, type EventRow } from '../lib/events.js';
+import type { Logger } from '../lib/log.js';
+import { sqlFile } from '../lib/sql.js';
+import type { Route } from './auth.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { GatewayOptions } from './options.js';
+import {
+  CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, readyFrame, subscribedFrame,
+} from './protocol.js';
+
+const replayQuery = sqlFile('gateway/replay');
+const archivedAfter = sqlFile('gateway/archived_after');
+const unreadCounts = sqlFile('gateway/unread_counts');
+
+type Frame = string | Buffer;
+
+export interface Conn {
+  id: string;
+  route: Route;
+  /** Where the connection starts: a seq to resume after, or null for "live from now". */
+  after: number | null;
+  protocol: string;
+  /** Event patterns; null = every event. */
+  patterns: string[] | null;
+  /** Highest seq this connection has been brought up to (events ≤ it are never sent live again). */
+  lastSeq: number;
+  /** While a replay runs, live events wait here. */
+  pending: { seq: number; frame: Buffer }[] | null;
+  bucket: number;
+  bucketAt: number;
+  closed: boolean;
+  ws: WebSocket<Conn> | null;
+}
+
+export function newConn(id: string, route: Route, after: number | null, protocol: string, burst: number): Conn {
+  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
+}
+
+const SEND_DROPPED = 2;
+
+export class Hub {
+  /** Routed by user across apps: user connections, and platform apps watching one user. */
+  private readonly byUser = new Map<string, Set<Conn>>();
+  /** Routed by app: app connections (optionally filtered by user). */
+  private readonly byApp = new Map<string, Set<Conn>>();
+  readonly all = new Set<Conn>();
+  private countsChain: Promise<void> = Promise.resolve();
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    private readonly options: GatewayOptions,
+    private readonly metrics: GatewayMetrics,
+    private readonly hwm: () => number,
+  ) {
+    this.timers.push(setInterval(() => this.pingAll(), options.pingIntervalMs));
+    this.timers.push(setInterval(() => this.closeExpired(), options.tokenSweepMs));
+  }
+
+  counts(): { user: number; app: number } {
+    let user = 0;
+    for (const conn of this.all) if (conn.route.kind === 'user') user += 1;
+    return { user, app: this.all.size - user };
+  }
+
+  /** User connections open here (id → user), for the registry. */
+  *userConnections(): Iterable<[string, string]> {
+    for (const conn of this.all) if (conn.route.kind === 'user') yield [conn.id, conn.route.userId];
+  }
+
+  private indexOf(conn: Conn): [Map<string, Set<Conn>>, string] {
+    const route = conn.route;
+    if (route.kind === 'user') return [this.byUser, route.userId];
+    if (route.platform && route.userId) return [this.byUser, route.userId];
+    return [this.byApp, route.appId];
+  }
+
+  open(conn: Conn, ws: WebSocket<Conn>): void {
+    if (conn.closed) return; // closed before its deferred open ran
+    conn.ws = ws;
+    this.all.add(conn);
+    const [index, key] = this.indexOf(conn);
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
+    set.add(conn);
+    if (conn.after === null) {
+      conn.lastSeq = this.hwm();
+      this.send(conn, readyFrame(conn.id, conn.lastSeq));
+    } else {
+      void this.resume(conn, conn.after);
+    }
+    if (conn.route.kind === 'user') this.queueCounts([conn.route.userId], conn);
+  }
+
+  closed(conn: Conn): void {
+    conn.closed = true;
+    conn.ws = null;
+    conn.pending = null;
+    this.all.delete(conn);
+    const [index, key] = this.indexOf(conn);
+    const set = index.get(key);
+    set?.delete(conn);
+    if (set?.size === 0) index.delete(key);
+  }
+
+  /** Close with a code; the uWS close handler then calls closed(). */
+  end(conn: Conn, code: number, reason: string, metric: string): void {
+    const ws = conn.ws;
+    if (!ws || conn.closed) return;
+    conn.closed = true;
+    this.metrics.closed.inc({ reason: metric });
+    ws.end(code, reason);
+  }
+
+  /**
+   * Sends are always corked: most happen outside uWS callbacks (pg results, timers), where an
+   * uncorked send can interleave with another socket's corked output.
+   */
+  private send(conn: Conn, frame: Frame): void {
+    const ws = conn.ws;
+    if (!ws || conn.closed) return;
+    this.corkedFrame = frame;
+    this.corkedConn = conn;
+    ws.cork(this.sendCorked);
+  }
+
+  private corkedFrame: Frame = '';
+  private corkedConn: Conn | null = null;
+  private readonly sendCorked = () => this.rawSend(this.corkedConn!, this.corkedFrame);
+
+  private rawSend(conn: Conn, frame: Frame): void {
+    const ws = conn.ws;
+    if (!ws || conn.closed) return;
+    if (ws.send(frame, false, false) === SEND_DROPPED) {
+      this.end(conn, CLOSE.tryAgain, 'slow consumer: reconnect with after=<last seq>', 'slow_consumer');
+      return;
+    }
+    this.metrics.messagesOut += 1;
+  }
+
+  private sendMany(conn: Conn, frames: Frame[]): void {
+    const ws = conn.ws;
+    if (!ws || frames.length === 0) return;
+    ws.cork(() => {
+      for (const frame of frames) this.rawSend(conn, frame);
+    });
+  }
+
+  /** Released events, in seq order (listener hook). */
+  dispatch(rows: EventRow[], notifiedAt: Map<number, number>): void {
+    const countUsers = new Set<string>();
+    for (const row of rows) {
+      const type = eventTypeOf(row);
+      let frame: Buffer | null = null;
+      const deliver = (conn: Conn) => {
+        if (conn.closed || row.seq <= conn.lastSeq) return;
+        if (conn.patterns && !matchesAny(conn.patterns, type)) {
+          if (!conn.pending) conn.lastSeq = row.seq;
+          return;
+        }
+        frame ??= eventFrame(row);
+        if (conn.pending) {
+          conn.pending.push({ seq: row.seq, frame });
+          if (conn.pending.length > this.options.pendingLimit) this.end(conn, CLOSE.tryAgain, 'too many events during resume: reconnect', 'pending_limit');
+          return;
+        }
+        conn.lastSeq = row.seq;
+        this.send(conn, frame);
+      };
+      const users = this.byUser.get(row.user_id);
+      if (users) {
+        for (const conn of users) deliver(conn);
+        if (row.event_category === 'notification') countUsers.add(row.user_id);
+      }
+      const apps = this.byApp.get(row.app_id);
+      if (apps) {
+        for (const conn of apps) {
+          const route = conn.route;
+          if (route.kind === 'app' && route.userId && route.userId !== row.user_id) continue;
+          deliver(conn);
+        }
+      }
+      const at = notifiedAt.get(row.seq);
+      if (at !== undefined) {
+        notifiedAt.delete(row.seq);
+        this.metrics.lag.observe((performance.now() - at) / 1000);
+      }
+    }
+    if (countUsers.size > 0) this.queueCounts([...countUsers]);
+  }
+
+  /** Unread counts to the user connections of these users (or only to `only`), in order. */
+  private queueCounts(users: string[], only?: Conn): void {
+    this.countsChain = this.countsChain
+      .then(async () => {
+        const rows = await run<{ user_id: string; unread: number }>(this.pool, unreadCounts, [users]);
+        for (const { user_id, unread } of rows) {
+          const frame = countsFrame(unread);
+          if (only) {
+            this.send(only, frame);
+            continue;
+          }
+          for (const conn of this.byUser.get(user_id) ?? []) if (conn.route.kind === 'user') this.send(conn, frame);
+        }
+      })
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'unread count query failed'));
+  }
+
+  /** Send what this connection missed after `after`, then continue live without duplicates. */
+  async resume(conn: Conn, after: number): Promise<void> {
+    if (conn.pending) {
+      this.send(conn, errorFrame('resume_in_progress', 'a resume is already running'));
+      return;
+    }
+    conn.pending = [];
+    const upTo = this.hwm();
+    conn.lastSeq = after;
+    const frames: Frame[] = [];
+    try {
+      if (after < upTo) {
+        const [gap] = await run<{ archived: boolean }>(this.pool, archivedAfter, [after]);
+        if (gap?.archived) {
+          frames.push(gapFrame(after, upTo, 'archived'));
+        } else {
+          const route = conn.route;
+          const userFilter = route.kind === 'user' ? route.userId : route.userId;
+          const appFilter = route.kind === 'app' && !(route.platform && route.userId) ? route.appId : null;
+          const rows = await run<EventRow>(this.pool, replayQuery, [after, upTo, userFilter, appFilter, this.options.replayLimit + 1]);
+          if (rows.length > this.options.replayLimit) {
+            frames.push(gapFrame(after, upTo, 'too_far_behind'));
+          } else {
+            for (const row of rows) if (!conn.patterns || matchesAny(conn.patterns, eventTypeOf(row))) frames.push(eventFrame(row));
+          }
+        }
+        conn.lastSeq = upTo;
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, connectionId: conn.id }, 'replay failed');
+      this.end(conn, CLOSE.tryAgain, 'resume failed: reconnect', 'resume_failed');
+      return;
+    }
+    if (conn.closed) return;
+    const pending = conn.pending ?? [];
+    conn.pending = null;
+    for (const { seq, frame } of pending) {
+      if (seq <= conn.lastSeq) continue;
+      frames.push(frame);
+      conn.lastSeq = seq;
+    }
+    conn.lastSeq = Math.max(conn.lastSeq, after);
+    frames.push(readyFrame(conn.id, conn.lastSeq));
+    this.sendMany(conn, frames);
+  }
+
+  /** A client message: flood limit first, then subscribe / resume / ping. */
+  message(conn: Conn, data: ArrayBuffer): void {
+    const now = performance.now();
+    conn.bucket = Math.min(this.options.messageBurst, conn.bucket + ((now - conn.bucketAt) / 1000) * this.options.messagesPerSecond);
+    conn.bucketAt = now;
+    if (conn.bucket < 1) {
+      this.end(conn, CLOSE.policy, 'message rate limit exceeded', 'flood');
+      return;
+    }
+    conn.bucket -= 1;
+    const parsed = parseClientMessage(Buffer.from(data).toString('utf8'));
+    if (!parsed.ok) {
+      this.send(conn, errorFrame('bad_message', parsed.error));
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'subscribe') {
+      conn.patterns = message.events.includes('*') ? null : message.events;
+      this.send(conn, subscribedFrame(message.events));
+    } else if (message.type === 'resume') {
+      void this.resume(conn, message.after);
+    } else {
+      this.send(conn, pongFrame());
+    }
+  }
+
+  private pingAll(): void {
+    for (const conn of this.all) conn.ws?.ping();
+  }
+
+  private closeExpired(): void {
+    const now = Date.now();
+    for (const conn of this.all) {
+      if (conn.route.kind === 'user' && conn.route.expiresAt <= now) this.end(conn, CLOSE.policy, 'token expired', 'token_expired');
+    }
+  }
+
+  /** Gateway shutdown: stop timers and close every connection (1001). */
+  async shutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    for (const conn of [...this.all]) this.end(conn, CLOSE.goingAway, 'gateway shutting down: reconnect with after=<last seq>', 'shutdown');
+    await this.countsChain;
+  }
+}

@@ -1,0 +1,169 @@
+// LISTEN + catch-up. A NOTIFY is only a hint that something committed; the table is the truth.
+//
+// Delivery order and the resume cursor (issue 5, "commit out of seq order"):
+// the listener releases events strictly in seq order and only up to a safe high-water mark (hwm):
+// every seq <= hwm is final (committed, or never will be). A client therefore never sees seq 11
+// while seq 10 can still commit, so "after=<last seq seen>" is a gap-free cursor.
+//
+// One pump round:
+//   1. bound: in one statement, read max(seq) in the statement's snapshot, then take a fresh xid
+//      (the fence). A transaction holding an uncommitted seq s <= max_seq had its xid before s was
+//      allocated (migrations/current/4-gateway.sql makes sure of that), s was allocated before
+//      max_seq, which committed before our snapshot, which precedes the fence: so its xid < fence.
+//   2. settle: wait until no transaction older than the fence runs (snapshot xmin >= fence), then
+//      read (hwm, max_seq] in that snapshot: those rows are final. Release them; hwm = max_seq.
+// Only writing transactions hold xids, so the wait is as long as the concurrent writing
+// transactions, usually none. The fence costs one xid per round (rounds coalesce under load).
+import pg from 'pg';
+import { run, type Pool } from '../lib/db.js';
+import type { EventRow } from '../lib/events.js';
+import type { Logger } from '../lib/log.js';
+import { sqlFile } from '../lib/sql.js';
+import type { GatewayOptions } from './options.js';
+
+const boundQuery = sqlFile('gateway/bound');
+const settledRange = sqlFile('gateway/settled_range');
+const listenQuery = sqlFile('gateway/listen');
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+export interface ListenerHooks {
+  /** Final events in seq order, each seq once. Called synchronously; hwm moves after it returns. */
+  onEvents(rows: EventRow[], notifiedAt: Map<number, number>): void;
+  onConnected?(): void;
+}
+
+export class EventListener {
+  /** Every seq <= hwm has been released (or never will exist). -1 until start() settles. */
+  hwm = -1;
+  listening = false;
+  private client: pg.Client | null = null;
+  private closed = false;
+  private dirty = false;
+  private pumping: Promise<void> | null = null;
+  private reconnectDelay: number;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** When the NOTIFY of a seq arrived (≈ its commit), for the commit → push lag. */
+  private readonly notifiedAt = new Map<number, number>();
+
+  constructor(
+    private readonly url: string,
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    private readonly options: GatewayOptions,
+    private readonly hooks: ListenerHooks,
+  ) {
+    this.reconnectDelay = options.reconnectMinMs;
+  }
+
+  /** Connect the LISTEN client and settle the starting hwm (nothing before it is sent live). */
+  async start(): Promise<void> {
+    await this.connect();
+    await this.pumpOnce(false);
+    if (this.dirty) this.kick();
+  }
+
+  /** Something may have committed: run a pump round soon (rounds never overlap). */
+  kick(): void {
+    this.dirty = true;
+    if (!this.pumping && !this.closed && this.hwm >= 0) this.pumping = this.loop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = null;
+    this.listening = false;
+    await client?.end().catch(() => {});
+    await this.pumping;
+  }
+
+  private async loop(): Promise<void> {
+    let delay = this.options.reconnectMinMs;
+    while (this.dirty && !this.closed) {
+      this.dirty = false;
+      try {
+        await this.pumpOnce(true);
+        delay = this.options.reconnectMinMs;
+      } catch (err) {
+        if (this.closed) break;
+        this.log.warn({ err: (err as Error).message }, 'catch-up query failed; retrying');
+        this.dirty = true;
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.options.reconnectMaxMs);
+      }
+    }
+    this.pumping = null;
+  }
+
+  private async pumpOnce(release: boolean): Promise<void> {
+    const [bound] = await run<{ max_seq: number; fence: string }>(this.pool, boundQuery);
+    const maxSeq = bound!.max_seq;
+    if (maxSeq <= this.hwm) return;
+    let wait = 1;
+    let from = Math.max(this.hwm, 0);
+    if (!release) from = maxSeq; // start(): only wait for the fence
+    for (;;) {
+      if (this.closed) return;
+      const rows = await run<EventRow & { settled: boolean }>(this.pool, settledRange, [from, maxSeq, this.options.pageSize, bound!.fence]);
+      if (!rows[0]?.settled) {
+        await sleep(wait);
+        wait = Math.min(wait * 2, 50);
+        continue;
+      }
+      const events = rows[0].seq === null ? [] : rows;
+      if (events.length > 0 && release) this.hooks.onEvents(events, this.notifiedAt);
+      if (events.length < this.options.pageSize) break;
+      from = events[events.length - 1]!.seq;
+      this.hwm = from;
+    }
+    this.hwm = maxSeq;
+    if (this.notifiedAt.size > 10_000) this.notifiedAt.clear();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'oriva-gateway-listen', options: '-c role=oriva_system' });
+    client.on('notification', (message) => {
+      const seq = /"seq"\s*:\s*(\d+)/.exec(message.payload ?? '')?.[1];
+      if (seq) this.notifiedAt.set(Number(seq), performance.now());
+      this.kick();
+    });
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'LISTEN connection error'));
+    client.on('end', () => this.lost(client));
+    this.client = client;
+    await client.connect();
+    await client.query(listenQuery.text);
+    this.listening = true;
+    this.reconnectDelay = this.options.reconnectMinMs;
+    this.log.debug('listening on oriva_events');
+    this.hooks.onConnected?.();
+    this.kick(); // catch up on whatever committed while we were not listening
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client || this.closed) return;
+    this.client = null;
+    this.listening = false;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.reconnectDelay;
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.options.reconnectMaxMs);
+    this.log.warn({ delayMs: delay }, 'LISTEN connection lost; reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.closed) return;
+      this.connect().catch((err: Error) => {
+        this.log.warn({ err: err.message }, 'LISTEN reconnect failed');
+        const failed = this.client;
+        if (!failed || this.closed) return; // 'end' already scheduled the next attempt
+        this.client = null;
+        this.listening = false;
+        void failed.end().catch(() => {});
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+}

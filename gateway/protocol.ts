@@ -1,0 +1,77 @@
+// The wire protocol of /api/v1/events/stream: what clients may send, what the server sends, and
+// the close codes. Messages are JSON text frames.
+import { EVENT_PATTERN, toEventMessage, type EventRow } from '../lib/events.js';
+
+export const STREAM_PATH = '/api/v1/events/stream';
+/** The non-secret subprotocol a browser offers next to `bearer.<token>`; echoed back when offered. */
+export const SUBPROTOCOL = 'oriva.v1';
+export const BEARER_PROTOCOL_PREFIX = 'bearer.';
+
+/** Close codes (HTTP refusals at the upgrade: 400 bad query, 401 credentials, 403 origin, 429 too many connections). */
+export const CLOSE = {
+  goingAway: 1001, // gateway shutting down: reconnect with after=<last seq>
+  policy: 1008, // token expired, or message flood
+  tooBig: 1009, // message over maxPayloadLength (uWebSockets.js closes these itself)
+  tryAgain: 1013, // slow consumer: reconnect with after=<last seq>
+} as const;
+
+export const MAX_PATTERNS = 50;
+
+export type ClientMessage =
+  | { type: 'subscribe'; events: string[] }
+  | { type: 'resume'; after: number }
+  | { type: 'ping' };
+
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; error: string };
+
+export function isSeq(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** `?after=` as a seq, or null when it is not a non-negative integer. */
+export function parseSeq(raw: string): number | null {
+  if (!/^\d{1,15}$/.test(raw)) return null;
+  return Number(raw);
+}
+
+export function parseClientMessage(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'message is not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'message must be a JSON object' };
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'subscribe': {
+      const events = message.events;
+      if (!Array.isArray(events) || events.length === 0 || events.length > MAX_PATTERNS) {
+        return { ok: false, error: `subscribe.events must be 1-${MAX_PATTERNS} patterns` };
+      }
+      const bad = events.find((p) => typeof p !== 'string' || !EVENT_PATTERN.test(p));
+      if (bad !== undefined) return { ok: false, error: `not an event pattern: ${JSON.stringify(bad)} (exact type, "category.*" or "*")` };
+      return { ok: true, message: { type: 'subscribe', events: [...new Set(events as string[])] } };
+    }
+    case 'resume':
+      if (!isSeq(message.after)) return { ok: false, error: 'resume.after must be a non-negative integer seq' };
+      return { ok: true, message: { type: 'resume', after: message.after } };
+    case 'ping':
+      return { ok: true, message: { type: 'ping' } };
+    default:
+      return { ok: false, error: 'type must be subscribe, resume or ping' };
+  }
+}
+
+export const eventFrame = (row: EventRow): Buffer => Buffer.from(JSON.stringify({ type: 'event', ...toEventMessage(row) }));
+export const readyFrame = (connectionId: string, seq: number) => JSON.stringify({ type: 'ready', connection_id: connectionId, seq });
+export const countsFrame = (unread: number) => JSON.stringify({ type: 'counts', unread });
+export const subscribedFrame = (events: string[]) => JSON.stringify({ type: 'subscribed', events });
+export const errorFrame = (code: string, message: string) => JSON.stringify({ type: 'error', code, message });
+export const pongFrame = () => '{"type":"pong"}';
+/**
+ * Events in (after, resume_seq] are not replayed: `archived` (older than the live table keeps) or
+ * `too_far_behind` (more than the replay limit). Refetch state over REST; live events follow.
+ */
+export const gapFrame = (after: number, resumeSeq: number, reason: 'archived' | 'too_far_behind') =>
+  JSON.stringify({ type: 'gap', after, resume_seq: resumeSeq, reason });

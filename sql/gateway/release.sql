@@ -1,0 +1,1 @@
+delete from oriva.gateway_connections where id = $1

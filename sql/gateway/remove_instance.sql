@@ -1,0 +1,1 @@
+delete from oriva.gateway_instances where id = $1
