@@ -259,6 +259,10 @@ export class Hub {
 
   /** A client message: flood limit first, then subscribe / resume / ping. */
   message(conn: Conn, data: ArrayBuffer): void {
+    if (data.byteLength > this.options.maxPayloadLength) {
+      this.end(conn, CLOSE.tooBig, `message over ${this.options.maxPayloadLength} bytes`, 'too_big');
+      return;
+    }
     const now = performance.now();
     conn.bucket = Math.min(this.options.messageBurst, conn.bucket + ((now - conn.bucketAt) / 1000) * this.options.messagesPerSecond);
     conn.bucketAt = now;

@@ -77,7 +77,9 @@ export async function startGateway(
   });
 
   app.ws<Conn>(STREAM_PATH, {
-    maxPayloadLength: options.maxPayloadLength,
+    // uWS cuts anything over this hard cap without a close frame (1006); between the option and the
+    // cap the hub closes with 1009, so a client learns why.
+    maxPayloadLength: options.maxPayloadLength * 4,
     idleTimeout: options.idleTimeoutSeconds,
     maxBackpressure: options.maxBackpressure,
     closeOnBackpressureLimit: 0,

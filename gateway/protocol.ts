@@ -11,7 +11,7 @@ export const BEARER_PROTOCOL_PREFIX = 'bearer.';
 export const CLOSE = {
   goingAway: 1001, // gateway shutting down: reconnect with after=<last seq>
   policy: 1008, // token expired, or message flood
-  tooBig: 1009, // message over maxPayloadLength (uWebSockets.js closes these itself)
+  tooBig: 1009, // message over maxPayloadLength (over 4× it, uWS cuts the connection: 1006)
   tryAgain: 1013, // slow consumer: reconnect with after=<last seq>
 } as const;
 

@@ -173,3 +173,12 @@ export async function createNotification(db: TestDatabase, appId: string, userId
     client.release();
   }
 }
+
+/** Waits until the gateway has released every seq up to `seq`. */
+export async function released(gw: { hwm(): number }, seq: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (gw.hwm() < seq) {
+    if (Date.now() > deadline) throw new Error(`gateway released up to ${gw.hwm()}, not ${seq}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
