@@ -21,8 +21,8 @@ n as (
   returning *
 ),
 s as (
-  insert into oriva.notification_state (notification_id, app_id, user_id)
-  select id, app_id, user_id from n
+  insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
+  select id, app_id, user_id, expires_at from n
 ),
 e as (
   insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)

@@ -1,19 +1,11 @@
--- A user's feed: unexpired notifications, priority then newest first, with app branding, the
--- total matching the filters and the exact unread count (no cache).
+-- A user's feed: unexpired notifications, priority then newest first, with app branding, the total
+-- matching the filters and the exact unread count (no cache). The counts are one scan of
+-- notification_state (its expires_at is the notification's, copied at creation).
 -- $1 user_id, $2 app_id filter (null: every app), $3 status (null: unread, read and clicked),
 -- $4 limit, $5 offset, $6/$7/$8 cursor (priority_rank, created_at in µs since the epoch, id) or nulls
 select
-  (select count(*)
-     from oriva.notification_state s
-     join oriva.platform_notifications n on n.id = s.notification_id
-    where s.user_id = $1 and s.status = 'unread' and ($2::text is null or s.app_id = $2)
-      and (n.expires_at is null or n.expires_at > now())) as unread_count,
-  (select count(*)
-     from oriva.notification_state s
-     join oriva.platform_notifications n on n.id = s.notification_id
-    where s.user_id = $1 and ($2::text is null or s.app_id = $2)
-      and (case when $3::text is null then s.status in ('unread', 'read', 'clicked') else s.status = $3 end)
-      and (n.expires_at is null or n.expires_at > now())) as total,
+  counts.unread_count,
+  counts.total,
   coalesce((
     select json_agg(page order by page.priority_rank desc, page.created_at desc, page.id desc)
     from (
@@ -27,7 +19,7 @@ select
       join oriva.notification_state s on s.notification_id = n.id
       join oriva.apps a on a.id = n.app_id
       where n.user_id = $1 and ($2::text is null or n.app_id = $2)
-        and (case when $3::text is null then s.status in ('unread', 'read', 'clicked') else s.status = $3 end)
+        and s.status = any (case when $3::text is null then array['unread', 'read', 'clicked'] else array[$3::text] end)
         and (n.expires_at is null or n.expires_at > now())
         and ($6::smallint is null
              or (n.priority_rank, n.created_at, n.id)
@@ -36,3 +28,10 @@ select
       limit $4 offset $5
     ) page
   ), '[]'::json) as notifications
+from (
+  select count(*) filter (where s.status = 'unread') as unread_count,
+         count(*) filter (where s.status = any (case when $3::text is null then array['unread', 'read', 'clicked'] else array[$3::text] end)) as total
+  from oriva.notification_state s
+  where s.user_id = $1 and ($2::text is null or s.app_id = $2)
+    and (s.expires_at is null or s.expires_at > now())
+) counts

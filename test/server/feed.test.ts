@@ -29,7 +29,9 @@ const ids = {
   soon: await create(wb, { title: 'expires soon', expires_at: new Date(Date.now() + 60_000).toISOString() }),
 };
 await create(wb, { user_id: 'someone_else', title: 'not yours' });
+// Its time passes (no worker runs here: the feed must hide it on expires_at alone).
 await db.system.query(`update oriva.platform_notifications set expires_at = now() - interval '1 second' where id = $1`, [ids.soon]);
+await db.system.query(`update oriva.notification_state set expires_at = now() - interval '1 second' where notification_id = $1`, [ids.soon]);
 
 const feedOf = async (query = '', auth = user.auth) => call('GET', `/users/feed_user/notifications${query}`, { headers: auth });
 

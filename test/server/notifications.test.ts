@@ -47,6 +47,8 @@ t.test('create with expires_at enqueues exactly one expiry job at that time', as
   t.equal(found.length, 1);
   t.equal(found[0]!.run_at.toISOString(), '2031-06-01T12:00:00.000Z');
   t.same(found[0]!.payload, { notification_id: res.body.notification_id });
+  const { rows } = await db.system.query(`select expires_at from oriva.notification_state where notification_id = $1`, [res.body.notification_id]);
+  t.equal(rows[0].expires_at.toISOString(), '2031-06-01T12:00:00.000Z', 'the state row carries expires_at for the feed counts');
 });
 
 const bad: [string, Record<string, unknown>, string][] = [
