@@ -1,6 +1,6 @@
 // Refusals at the upgrade (401/403/400/429) and the close codes of a running connection (1008
 // token expiry and flood, 1009 oversized message, idle timeout); the gateway keeps serving after each.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import WS from 'ws';
 import { CLOSE } from '../../gateway/protocol.js';
 import { signUserToken } from '../../lib/tokens.js';
@@ -13,7 +13,7 @@ const gw = await gateway(t, db.url, { ALLOWED_ORIGINS: 'https://core.oriva.io' }
 const app = await createTestApp(db, { id: 'work-buddy' });
 
 /** The gateway still serves: a new connection gets a new event. */
-async function stillServing(t: { equal(a: unknown, b: unknown, m?: string): unknown; teardown(fn: () => unknown): void }): Promise<void> {
+async function stillServing(t: Test): Promise<void> {
   const client = await Client.open(t, gw, { headers: app.auth });
   const seq = await insertEvent(db.system, { appId: app.appId, userId: 'probe' });
   const event = await client.next((m) => m.type === 'event');
