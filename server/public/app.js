@@ -257,7 +257,7 @@ ui.signInForm.addEventListener('submit', async (event) => {
   submit.disabled = true;
   try {
     await signIn(token);
-    ui.feed.focus();
+    ui.feed.focus({ preventScroll: true });
   } catch (err) {
     ui.signInError.textContent = err instanceof Error ? err.message : String(err);
   } finally {

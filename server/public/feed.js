@@ -74,7 +74,10 @@ export class Feed {
   }
 
   /**
-   * Apply one gateway message. Returns what the page should do:
+   * Apply one gateway message. Events change the items only: the unread count comes from `counts`
+   * messages (the gateway sends one on connect and after every change of the user's state, and it
+   * may arrive before a replayed event), from the REST feed, and from this page's own actions.
+   * Returns what the page should do:
    * { changed, added: notification|null, resync: boolean }
    */
   applyMessage(message, { replay = false } = {}) {
@@ -102,14 +105,12 @@ export class Feed {
       if (GONE.has(n.status)) return { changed: false, added: null, resync: false };
       if (n.expires_at && Date.parse(n.expires_at) <= Date.now()) return { changed: false, added: null, resync: false };
       this.items.set(id, n);
-      if (!replay && n.status === 'unread') this.unread += 1;
       return { changed: true, added: replay ? null : n, resync: !app && !carried.app_name };
     }
     if (message.event_type === 'deleted') {
       const n = this.items.get(id);
       if (!n) return { changed: false, added: null, resync: false };
       this.items.delete(id);
-      if (n.status === 'unread' && !replay) this.unread = Math.max(0, this.unread - 1);
       return { changed: true, added: null, resync: false };
     }
     const status = STATUS_OF_EVENT[message.event_type];
@@ -117,10 +118,6 @@ export class Feed {
     const n = this.items.get(id);
     if (!n) return { changed: false, added: null, resync: status === 'unread' };
     if (n.status === status) return { changed: false, added: null, resync: false };
-    if (!replay) {
-      if (n.status === 'unread') this.unread = Math.max(0, this.unread - 1);
-      if (status === 'unread') this.unread += 1;
-    }
     if (GONE.has(status)) this.items.delete(id);
     else this.items.set(id, { ...n, status });
     return { changed: true, added: null, resync: false };
