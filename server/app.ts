@@ -9,6 +9,7 @@ import { authenticate } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { serverMetrics } from './routes/metrics.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes, type DemoCredentials } from './routes/page.js';
 
@@ -23,11 +24,14 @@ export function makeApp(deps: AppDeps): Koa {
   const { config, pool, log } = deps;
   const app = new Koa({ proxy: false });
   app.silent = true;
+  const metrics = serverMetrics();
+  app.use(metrics.measure);
   app.use(requestId());
   app.use(errorEnvelope(log));
   app.use(plainJsonResponses());
   const health = healthRoutes(pool);
   app.use(health.routes()).use(health.allowedMethods());
+  app.use(metrics.routes.routes());
   const openapi = openApiRoutes();
   app.use(openapi.routes()).use(openapi.allowedMethods());
   app.use(pageRoutes(deps).routes());
