@@ -40,6 +40,7 @@ export function newConn(id: string, route: Route, after: number | null, protocol
   return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
 }
 
+const SEND_OK = 1;
 const SEND_DROPPED = 2;
 
 export class Hub {
@@ -136,7 +137,9 @@ export class Hub {
   private rawSend(conn: Conn, frame: Frame): void {
     const ws = conn.ws;
     if (!ws || conn.closed) return;
-    if (ws.send(frame, false, false) === SEND_DROPPED) {
+    const status = ws.send(frame, false, false);
+    if (status !== SEND_OK && (status === SEND_DROPPED || ws.getBufferedAmount() > this.options.maxBackpressure)) {
+      // uWS's own cap is twice this, so the close frame still fits behind the queued data.
       this.end(conn, CLOSE.tryAgain, 'slow consumer: reconnect with after=<last seq>', 'slow_consumer');
       return;
     }

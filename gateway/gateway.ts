@@ -81,7 +81,7 @@ export async function startGateway(
     // cap the hub closes with 1009, so a client learns why.
     maxPayloadLength: options.maxPayloadLength * 4,
     idleTimeout: options.idleTimeoutSeconds,
-    maxBackpressure: options.maxBackpressure,
+    maxBackpressure: options.maxBackpressure * 2, // hard cap; the hub closes slow consumers at 1×
     closeOnBackpressureLimit: 0,
     sendPingsAutomatically: false,
     upgrade: (res, req, context) => {
