@@ -5,6 +5,7 @@ import { createApp, rotateKey } from '../apps.js';
 import { exitOnStartupError, loadConfig } from '../config.js';
 import { resolveDatabase } from '../database.js';
 import { makePool } from '../db.js';
+import { freePort } from '../listen.js';
 import { makeLogger } from '../log.js';
 import { migrateDatabase } from '../migrate.js';
 import { stopOnSignals } from '../process.js';
@@ -41,17 +42,23 @@ try {
     await pool.end();
     const token = await signUserToken(config.jwtSecret, DEMO_USER, 24 * 3600);
 
-    const server = await startServer(config, db.url, log);
+    // The notification center page, served by the API server, connects to the gateway from the browser.
+    const pagePort = config.port || (await freePort());
+    const pageOrigins = [`http://${config.host}:${pagePort}`, `http://127.0.0.1:${pagePort}`, `http://localhost:${pagePort}`];
+    const gateway = await startGateway({ ...config, allowedOrigins: [...new Set([...config.allowedOrigins, ...pageOrigins])] }, db.url, log);
+    stops.push(() => gateway.close());
+    const server = await startServer(config, db.url, log, pagePort, {
+      demo: { appId: demo.app_id, apiKey: demo.api_key, userId: DEMO_USER, userToken: token, gatewayUrl: gateway.url },
+    });
     stops.push(() => server.close());
     const worker = await startWorker(config, db.url, log);
     stops.push(() => worker.close());
-    const gateway = await startGateway(config, db.url, log);
-    stops.push(() => gateway.close());
 
     process.stdout.write(
       [
         '',
         `Oriva Events & Notifications is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        `  Web page:     ${server.url}/   (notification center; demo user token prefilled)`,
         `  API:          ${server.url}/api/v1   (health: ${server.url}/readyz)`,
         `  Gateway:      ${gateway.url}/api/v1/events/stream`,
         `  Database:     ${db.owned ? 'embedded Postgres, data in ' + config.dataDir : db.url.replace(/:[^:@/]*@/, ':***@')}`,
