@@ -22,6 +22,7 @@ const ui = {
   inbox: $('inbox'),
   feed: $('feed'),
   empty: $('empty'),
+  more: $('more'),
   feedError: $('feed-error'),
   badge: $('unread-badge'),
   markAllRead: $('mark-all-read'),
@@ -105,6 +106,10 @@ class Session {
     ui.badge.setAttribute('aria-label', `${unread} unread`);
     document.title = unread > 0 ? `(${unread}) Notifications · Oriva` : 'Notifications · Oriva';
     ui.markAllRead.disabled = unread === 0;
+    // the feed loads one page (the API's maximum); say so rather than pretend it is everything
+    const shown = this.feed.items.size;
+    ui.more.hidden = this.feed.total <= shown;
+    ui.more.textContent = `Showing the first ${shown} of ${this.feed.total} notifications, most important first.`;
   }
 
   /** Reload the REST feed (start, gap, polling): one request at a time; a call meanwhile runs it once more. */

@@ -64,8 +64,12 @@ export class Feed {
     if (!n || n.status === status) return;
     if (n.status === 'unread') this.unread = Math.max(0, this.unread - 1);
     if (status === 'unread') this.unread += 1;
-    if (GONE.has(status)) this.items.delete(id);
+    if (GONE.has(status)) this.remove(id);
     else this.items.set(id, { ...n, status });
+  }
+
+  remove(id) {
+    if (this.items.delete(id)) this.total = Math.max(0, this.total - 1);
   }
 
   markAllRead() {
@@ -105,12 +109,13 @@ export class Feed {
       if (GONE.has(n.status)) return { changed: false, added: null, resync: false };
       if (n.expires_at && Date.parse(n.expires_at) <= Date.now()) return { changed: false, added: null, resync: false };
       this.items.set(id, n);
+      this.total += 1;
       return { changed: true, added: replay ? null : n, resync: !app && !carried.app_name };
     }
     if (message.event_type === 'deleted') {
       const n = this.items.get(id);
       if (!n) return { changed: false, added: null, resync: false };
-      this.items.delete(id);
+      this.remove(id);
       return { changed: true, added: null, resync: false };
     }
     const status = STATUS_OF_EVENT[message.event_type];
@@ -118,7 +123,7 @@ export class Feed {
     const n = this.items.get(id);
     if (!n) return { changed: false, added: null, resync: status === 'unread' };
     if (n.status === status) return { changed: false, added: null, resync: false };
-    if (GONE.has(status)) this.items.delete(id);
+    if (GONE.has(status)) this.remove(id);
     else this.items.set(id, { ...n, status });
     return { changed: true, added: null, resync: false };
   }

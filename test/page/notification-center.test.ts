@@ -9,6 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import t from 'tap';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
 import { freePort } from '../../lib/listen.js';
+import { signUserToken } from '../../lib/tokens.js';
 import { startServer } from '../../server/server.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, testConfig, testLogger, userAuth, type TestApp } from '../helpers/stack.js';
@@ -249,6 +250,49 @@ t.test('usable on a phone-sized viewport', async (t) => {
   t.ok(box && box.x >= 0 && box.x + box.width <= 390, 'actions fit the screen');
   await small.page.screenshot({ path: `${SCREENSHOTS}phone.png` });
   t.same(small.seen.errors, []);
+});
+
+t.test('sign in with a typed token: bad tokens are refused with a reason; a feed longer than a page says so', async (t) => {
+  // Setup: 101 notifications for another user (the feed loads the API's maximum page, 100)
+  const busy = await userAuth('busy-user');
+  const items = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ external_id: `busy-${from + i}`, user_id: 'busy-user', notification_type: 'test', title: `Busy ${from + i}`, body: 'Body text' }));
+  for (const batch of [items(0, 100), items(100, 1)]) {
+    const res = await fetch(`${server.url}/api/v1/apps/${hugo.appId}/notifications/batch`, {
+      method: 'POST',
+      headers: { ...hugo.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ notifications: batch }),
+    });
+    t.equal(res.status, 200);
+    t.equal(((await res.json()) as { created: number }).created, batch.length, 'batch created');
+  }
+  const forged = await signUserToken('not-the-server-secret-not-the-server-secret', 'busy-user');
+  const page = (await openPage(context)).page;
+  await page.goto(`${server.url}/`);
+  const token = page.getByLabel('User token');
+  const signInButton = page.getByRole('button', { name: 'Sign in' });
+
+  await token.fill('not a token');
+  await signInButton.click();
+  await page.getByRole('alert').filter({ hasText: 'That is not a user token' }).waitFor();
+  await token.fill(forged);
+  await signInButton.click();
+  await page.getByRole('alert').filter({ hasText: 'The server rejected this token' }).waitFor();
+  t.equal(await page.locator('#inbox').isVisible(), false, 'still signed out');
+
+  await token.fill(busy.token);
+  await signInButton.click();
+  await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+  t.equal(await page.locator('#who').textContent(), 'busy-user');
+  t.equal(await page.locator('#feed li').count(), 100);
+  t.equal(await page.locator('#more').textContent(), 'Showing the first 100 of 101 notifications, most important first.');
+  t.equal(await badgeText(page), '99+');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#sign-in').waitFor();
+  t.equal(await token.inputValue(), user.token, 'signed out: the demo token is prefilled again');
+  t.equal(await page.locator('#feed li').count(), 0);
+  await page.close();
 });
 
 t.test('the gateway stops and restarts: the pages resume from their last seq', async (t) => {
