@@ -33,11 +33,14 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
   const gone = new Set<string>();
   const host = hostname();
 
-  // A worker beats from the moment it exists, before it can lock a job.
-  events.on('worker:create', ({ worker }) => {
-    ids.add(worker.workerId);
-    void run(pool, beat, [[worker.workerId], host, process.pid]).catch(() => {});
-  });
+  // A worker beats from the moment it exists, before it can lock a job. So does the pool: with a
+  // local queue, jobs fetched ahead are locked by the pool's id.
+  const born = (id: string) => {
+    ids.add(id);
+    void run(pool, beat, [[id], host, process.pid]).catch(() => {});
+  };
+  events.on('pool:create', ({ workerPool }) => born(workerPool.id));
+  events.on('worker:create', ({ worker }) => born(worker.workerId));
   // A worker that stopped (cleanly or after a fatal error) no longer beats: whatever it still holds
   // is released by the next unlock.
   events.on('worker:stop', ({ worker }) => {

@@ -73,7 +73,9 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   let closing: Promise<void> | undefined;
   const close = async () => {
     // Graceful: stop taking jobs and let the ones in flight (deliveries included) finish.
-    await runner.stop();
+    await runner.stop().catch((err: Error) => {
+      if (!/already stopped/.test(err.message)) throw err;
+    });
     await heartbeat.stop();
     await webhookClient.close();
     await Promise.all([pool.end(), pgPool.end()]);
@@ -88,8 +90,8 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
 /** graphile-worker's log lines go through our pino logger. */
 function graphileLogger(log: Logger): GraphileLogger {
   return new GraphileLogger((scope) => (level, message, meta) => {
-    const child = log.child({ ...scope });
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
-    child[method](meta ?? {}, message);
+    if (!log.isLevelEnabled(method)) return; // one line per job otherwise costs a child logger each
+    log.child({ ...scope })[method](meta ?? {}, message);
   });
 }

@@ -7,6 +7,7 @@ import { sqlFile } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
 import { afterFailure, parseRetryAfter, type FailureDecision } from '../../lib/webhooks/retry-policy.js';
 import type { PreparedDelivery } from './prepare.js';
+import type { SuccessBatcher, SuccessRow } from './success-batch.js';
 
 const recordAttempt = sqlFile('deliveries/record_attempt');
 const disableWebhook = sqlFile('deliveries/disable_webhook');
@@ -36,9 +37,9 @@ function attemptValues(delivery: PreparedDelivery, outcome: HttpOutcome): unknow
   ];
 }
 
-export async function recordOutcome(pool: Pool, delivery: PreparedDelivery, outcome: HttpOutcome, log: Logger): Promise<Recorded> {
+export async function recordOutcome(pool: Pool, successes: SuccessBatcher, delivery: PreparedDelivery, outcome: HttpOutcome, log: Logger): Promise<Recorded> {
   if (outcome.ok) {
-    await run(pool, recordAttempt, attemptValues(delivery, outcome));
+    await successes.record(attemptValues(delivery, outcome).slice(0, 11) as SuccessRow);
     return { success: true };
   }
   const { job, webhook } = delivery;

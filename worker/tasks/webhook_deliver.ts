@@ -7,15 +7,18 @@ import type { WebhookDeliverPayload } from '../../lib/jobs.js';
 import { callWebhook } from '../deliveries/call.js';
 import { prepareDelivery } from '../deliveries/prepare.js';
 import { recordOutcome } from '../deliveries/record.js';
+import { makeSuccessBatcher } from '../deliveries/success-batch.js';
 import type { TaskDeps } from './index.js';
 
 export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps): Task {
+  const successes = makeSuccessBatcher(pool);
   return async (payload, helpers) => {
     const job = payload as WebhookDeliverPayload;
-    const jobLog = log.child({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt });
+    // Log lines of record.ts name the webhook and delivery themselves; no child logger per job.
+    const jobLog = log;
     const prepared = await prepareDelivery(pool, job);
     if (!prepared.ready) {
-      jobLog.debug({ reason: prepared.reason }, 'delivery skipped');
+      jobLog.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
       return;
     }
     const outcome = await callWebhook(webhookClient, prepared.delivery);
@@ -25,7 +28,7 @@ export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps):
     if (!outcome.ok) {
       metrics.deliveryFailures.inc({ reason: outcome.kind === 'status' ? `http_${String(outcome.status).charAt(0)}xx` : outcome.kind });
     }
-    const recorded = await recordOutcome(pool, prepared.delivery, outcome, jobLog);
-    jobLog.debug({ status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
+    const recorded = await recordOutcome(pool, successes, prepared.delivery, outcome, jobLog);
+    if (jobLog.isLevelEnabled('debug')) jobLog.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
   };
 }

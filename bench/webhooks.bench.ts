@@ -1,0 +1,145 @@
+// npm run bench -- webhooks: signed webhook deliveries per second to a local keep-alive receiver,
+// and event → first attempt latency (p50/p99) at a fixed arrival rate (open model: events are
+// inserted on a timer, whatever the worker does). Reference measured in the same run on the same
+// Postgres: graphile-worker running no-op jobs. synchronous_commit stays on.
+// Targets (DESIGN §7): ≥ 1,000 deliveries/s; event → first attempt p99 < 100 ms.
+import { createServer } from 'node:http';
+import { cpuUsage } from 'node:process';
+import pg from 'pg';
+import { Logger as GraphileLogger, run as runGraphile, type TaskList } from 'graphile-worker';
+import { createApp } from '../lib/apps.js';
+import { loadConfig } from '../lib/config.js';
+import { listen } from '../lib/listen.js';
+import { makeLogger } from '../lib/log.js';
+import { startWorker } from '../worker/worker.js';
+import { benchDatabase } from './database.js';
+
+const THROUGHPUT_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 6000);
+const LATENCY_RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 200); // events/s
+const LATENCY_SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 24);
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const db = await benchDatabase();
+const admin = new pg.Pool({ connectionString: db.url, max: 4 });
+const log = makeLogger('bench', 'warn');
+try {
+  const { rows: [settings] } = await admin.query(`select current_setting('synchronous_commit') as sc, version() as v`);
+  console.log(`# Postgres: ${String(settings.v).split(',')[0]}, synchronous_commit=${settings.sc}; worker concurrency ${CONCURRENCY}`);
+
+  // --- reference: graphile-worker no-op jobs/s -------------------------------------------------
+  const noopPool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY + 4 });
+  noopPool.on('error', () => {});
+  let done = 0;
+  const noop: TaskList = { bench_noop: async () => void done++ };
+  await admin.query(`select graphile_worker.add_jobs(array(select row('bench_noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, $1)))`, [THROUGHPUT_EVENTS]);
+  const noopCpu = cpuUsage();
+  const noopStart = performance.now();
+  const runner = await runGraphile({ pgPool: noopPool, concurrency: CONCURRENCY, taskList: noop, noHandleSignals: true, pollInterval: 500, logger: quietGraphileLogger() });
+  while (done < THROUGHPUT_EVENTS) await sleep(5);
+  const noopSeconds = (performance.now() - noopStart) / 1000;
+  const noopCpuS = cpuSeconds(cpuUsage(noopCpu));
+  await runner.stop();
+  await noopPool.end();
+  const noopRate = THROUGHPUT_EVENTS / noopSeconds;
+  console.log(`reference: graphile-worker no-op jobs      ${noopRate.toFixed(0)} jobs/s (${THROUGHPUT_EVENTS} jobs in ${noopSeconds.toFixed(2)} s; bench process CPU ${noopCpuS.toFixed(1)} s)`);
+
+  // --- receiver: keep-alive, answers 200 at once, records arrival times --------------------------
+  const arrivals = new Map<string, number>();
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      arrivals.set(req.headers['webhook-id'] as string, Date.now());
+      if (!req.headers['webhook-signature']) res.writeHead(400);
+      res.end('ok');
+    });
+  });
+  receiver.keepAliveTimeout = 60_000;
+  const port = await listen(receiver, 0, '127.0.0.1');
+
+  const appPool = new pg.Pool({ connectionString: db.url, max: 8, options: '-c role=oriva_system' });
+  const app = await createApp(appPool, { id: 'bench-app', name: 'Bench', iconUrl: null, platform: false });
+  await appPool.query(
+    `insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events) values ($1, $2, $3, '{notification.*}')`,
+    [app.app_id, `http://127.0.0.1:${port}/hook`, `whsec_${Buffer.from('bench-secret-bench-secret-bench!').toString('base64')}`],
+  );
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), WEBHOOK_ALLOWLIST: '127.0.0.1', LOG_LEVEL: 'warn' });
+
+  // --- throughput: a backlog of events (one job each, from the fan-out trigger) drained ---------
+  await appPool.query(
+    `insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
+     select $1, 'user_' || (g % 100), 'notification', 'dismissed', 'notification', 'n-' || g, jsonb_build_object('source', 'bench', 'i', g)
+       from generate_series(1, $2) g`,
+    [app.app_id, THROUGHPUT_EVENTS],
+  );
+  const cpu = cpuUsage();
+  const start = performance.now();
+  const worker = await startWorker(config, db.url, log, { concurrency: CONCURRENCY });
+  while (arrivals.size < THROUGHPUT_EVENTS) await sleep(5);
+  const seconds = (performance.now() - start) / 1000;
+  const cpuS = cpuSeconds(cpuUsage(cpu));
+  const { rows: [logged] } = await admin.query(`select count(*)::int as n, count(*) filter (where success)::int as ok from oriva.webhook_delivery_log`);
+  const rate = THROUGHPUT_EVENTS / seconds;
+  console.log(`signed deliveries (backlog of ${THROUGHPUT_EVENTS})   ${rate.toFixed(0)} deliveries/s in ${seconds.toFixed(2)} s = ${(rate / noopRate).toFixed(2)} × no-op jobs; ${logged.ok}/${logged.n} logged as success; worker process CPU ${cpuS.toFixed(1)} s (${((cpuS / THROUGHPUT_EVENTS) * 1e6).toFixed(0)} µs/delivery)`);
+  await until(async () => (await admin.query(`select count(*)::int as n from oriva.webhook_delivery_log`)).rows[0].n >= THROUGHPUT_EVENTS);
+
+  // --- latency: events inserted one per transaction at a fixed rate ------------------------------
+  arrivals.clear();
+  const inserted = new Map<string, number>();
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const interval = 1000 / LATENCY_RATE;
+  const began = performance.now();
+  const pending: Promise<unknown>[] = [];
+  const idOf = (row: { d: string }) => row.d;
+  for (let i = 0; i < total; i++) {
+    const due = began + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const sentAt = Date.now();
+    pending.push(
+      appPool
+        .query<{ d: string }>(
+          `with e as (insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id)
+                      values ($1, 'user_1', 'notification', 'read', 'notification', $2) returning id)
+           select oriva.webhook_delivery_id(w.id, e.id) as d from e, oriva.app_webhooks w where w.app_id = $1`,
+          [app.app_id, `lat-${i}`],
+        )
+        .then(({ rows }) => inserted.set(idOf(rows[0]!), sentAt)),
+    );
+  }
+  await Promise.all(pending);
+  const offered = total / ((performance.now() - began) / 1000);
+  await until(async () => arrivals.size >= total, 30_000);
+  const latencies = [...inserted].map(([id, at]) => arrivals.get(id)! - at).sort((a, b) => a - b);
+  console.log(
+    `event → first attempt at ${offered.toFixed(0)} events/s (${total} events, insert sent → request received)   p50 ${quantile(latencies, 0.5)} ms   p99 ${quantile(latencies, 0.99)} ms   max ${latencies.at(-1)} ms`,
+  );
+
+  await worker.close();
+  await appPool.end();
+  await new Promise<void>((r) => receiver.close(() => r()));
+  receiver.closeAllConnections();
+} finally {
+  await admin.end();
+  await db.stop();
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('bench timed out');
+    await sleep(20);
+  }
+}
+
+function quietGraphileLogger(): GraphileLogger {
+  return new GraphileLogger(() => () => {});
+}

@@ -1,0 +1,24 @@
+-- Many successful attempts at once (the worker groups those that finish together): their log rows,
+-- and each webhook's counters updated once per batch, not once per attempt — the webhook row is
+-- the hot spot when many deliveries go to one endpoint.
+with attempt as (
+  insert into oriva.webhook_delivery_log
+    (webhook_id, app_id, event_id, delivery_id, event_type, payload, status_code, response_body, response_headers,
+     delivery_attempt, response_time_ms, success)
+  select webhook_id, app_id, event_id, delivery_id, event_type, payload, status_code, response_body, response_headers,
+         delivery_attempt, response_time_ms, true
+    from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::text[], $9::jsonb[],
+                $10::int[], $11::int[])
+      as a (webhook_id, app_id, event_id, delivery_id, event_type, payload, status_code, response_body, response_headers,
+            delivery_attempt, response_time_ms)
+  returning webhook_id
+), per_webhook as (
+  select webhook_id, count(*) as n from attempt group by webhook_id
+)
+update oriva.app_webhooks w
+   set last_delivery_at = now(),
+       last_success_at = now(),
+       consecutive_failures = 0,
+       total_deliveries = w.total_deliveries + p.n
+  from per_webhook p
+ where w.id = p.webhook_id
