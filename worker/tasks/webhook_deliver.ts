@@ -14,11 +14,9 @@ export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps):
   const successes = makeSuccessBatcher(pool);
   return async (payload, helpers) => {
     const job = payload as WebhookDeliverPayload;
-    // Log lines of record.ts name the webhook and delivery themselves; no child logger per job.
-    const jobLog = log;
     const prepared = await prepareDelivery(pool, job);
     if (!prepared.ready) {
-      jobLog.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
+      log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
       return;
     }
     const outcome = await callWebhook(webhookClient, prepared.delivery);
@@ -28,7 +26,8 @@ export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps):
     if (!outcome.ok) {
       metrics.deliveryFailures.inc({ reason: outcome.kind === 'status' ? `http_${String(outcome.status).charAt(0)}xx` : outcome.kind });
     }
-    const recorded = await recordOutcome(pool, successes, prepared.delivery, outcome, jobLog);
-    if (jobLog.isLevelEnabled('debug')) jobLog.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
+    // record.ts's log lines name the webhook and delivery themselves: no child logger per job.
+    const recorded = await recordOutcome(pool, successes, prepared.delivery, outcome, log);
+    if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
   };
 }
