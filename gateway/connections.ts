@@ -30,6 +30,8 @@ export interface Conn {
   lastSeq: number;
   /** While a replay runs, live events wait here. */
   pending: { seq: number; frame: Buffer }[] | null;
+  /** Frames of the batch being dispatched. */
+  outbox: Buffer[] | null;
   bucket: number;
   bucketAt: number;
   closed: boolean;
@@ -37,7 +39,7 @@ export interface Conn {
 }
 
 export function newConn(id: string, route: Route, after: number | null, protocol: string, burst: number): Conn {
-  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
+  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, outbox: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
 }
 
 const SEND_OK = 1;
@@ -157,6 +159,9 @@ export class Hub {
   /** Released events, in seq order (listener hook). */
   dispatch(rows: EventRow[], notifiedAt: Map<number, number>): void {
     const countUsers = new Set<string>();
+    // Frames are collected per connection and written in one corked write each: a batch of events
+    // costs one syscall per connection, not one per event.
+    const touched: Conn[] = [];
     for (const row of rows) {
       const type = eventTypeOf(row);
       let frame: Buffer | null = null;
@@ -173,7 +178,11 @@ export class Hub {
           return;
         }
         conn.lastSeq = row.seq;
-        this.send(conn, frame);
+        if (!conn.outbox) {
+          conn.outbox = [];
+          touched.push(conn);
+        }
+        conn.outbox.push(frame);
       };
       const users = this.byUser.get(row.user_id);
       if (users) {
@@ -193,6 +202,12 @@ export class Hub {
         notifiedAt.delete(row.seq);
         this.metrics.lag.observe((performance.now() - at) / 1000);
       }
+    }
+    for (const conn of touched) {
+      const frames = conn.outbox!;
+      conn.outbox = null;
+      if (frames.length === 1) this.send(conn, frames[0]!);
+      else this.sendMany(conn, frames);
     }
     if (countUsers.size > 0) this.queueCounts([...countUsers]);
   }

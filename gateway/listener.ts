@@ -45,6 +45,9 @@ export class EventListener {
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** When the NOTIFY of a seq arrived (≈ its commit), for the commit → push lag. */
   private readonly notifiedAt = new Map<number, number>();
+  /** Resolved at the next NOTIFY: ends a settle wait early. */
+  private nextNotify: Promise<void> | null = null;
+  private wakeNotify: () => void = () => {};
 
   constructor(
     private readonly url: string,
@@ -108,8 +111,11 @@ export class EventListener {
       if (this.closed) return;
       const rows = await run<EventRow & { settled: boolean }>(this.pool, settledRange, [from, maxSeq, this.options.pageSize, bound!.fence]);
       if (!rows[0]?.settled) {
-        await sleep(wait);
-        wait = Math.min(wait * 2, 50);
+        // An older transaction is still running. Look again at the next commit NOTIFY, or after a
+        // short wait (transactions that write no event commit without a NOTIFY).
+        this.nextNotify ??= new Promise<void>((resolve) => (this.wakeNotify = resolve));
+        await Promise.race([sleep(wait), this.nextNotify]);
+        wait = Math.min(wait * 2, 8);
         continue;
       }
       const events = rows[0].seq === null ? [] : rows;
@@ -127,6 +133,8 @@ export class EventListener {
     client.on('notification', (message) => {
       const seq = /"seq"\s*:\s*(\d+)/.exec(message.payload ?? '')?.[1];
       if (seq) this.notifiedAt.set(Number(seq), performance.now());
+      this.wakeNotify();
+      this.nextNotify = null;
       this.kick();
     });
     client.on('error', (err) => this.log.warn({ err: err.message }, 'LISTEN connection error'));
