@@ -121,6 +121,13 @@ async function held(gw: Proc, run: string): Promise<{ held: number; kbPerConnect
   const after = rssKb(gw.child.pid!);
   const heldCount = results.reduce((s, r) => s + r.opened, 0);
   await Promise.all(ls.map((l) => l.stop()));
+  // The uWS gateway releases each user connection from the registry: let those deletes finish so
+  // they do not compete with the latency part's writers.
+  for (let i = 0; i < 600; i++) {
+    const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from oriva.gateway_connections');
+    if (rows[0]!.n === 0) break;
+    await sleep(100);
+  }
   return { held: heldCount, kbPerConnection: (after - before) / heldCount, seconds };
 }
 

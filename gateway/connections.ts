@@ -246,7 +246,7 @@ export class Hub {
           frames.push(gapFrame(after, upTo, 'archived'));
         } else {
           const route = conn.route;
-          const userFilter = route.kind === 'user' ? route.userId : route.userId;
+          const userFilter = route.userId; // the user, or an app connection's optional ?user_id=
           const appFilter = route.kind === 'app' && !(route.platform && route.userId) ? route.appId : null;
           const rows = await run<EventRow>(this.pool, replayQuery, [after, upTo, userFilter, appFilter, this.options.replayLimit + 1]);
           if (rows.length > this.options.replayLimit) {
