@@ -26,6 +26,119 @@ create function oriva.add_job(identifier text, payload json, run_at timestamp wi
                                    max_attempts := max_attempts);
   $$;
 
+create function oriva.enqueue_webhook_delivery(webhook_id uuid, event_id uuid, attempt integer, run_at timestamp with time zone) returns void
+  language sql volatile
+  set search_path = pg_catalog
+  as $$
+    select oriva.add_job(
+      'webhook_deliver',
+      json_build_object('webhook_id', webhook_id, 'event_id', event_id,
+                        'delivery_id', oriva.webhook_delivery_id(webhook_id, event_id), 'attempt', attempt),
+      run_at := run_at,
+      job_key := oriva.webhook_delivery_job_key(oriva.webhook_delivery_id(webhook_id, event_id)),
+      -- our own retry schedule lives in the task; graphile-worker's attempts only cover a worker
+      -- that crashed or lost its database in the middle of an attempt
+      max_attempts := 3);
+  $$;
+
+create function oriva.failed_jobs(max_rows integer) returns TABLE(id bigint, task_identifier text, payload json, attempts smallint, last_error text, updated_at timestamp with time zone)
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select j.id, t.identifier, j.payload, j.attempts, j.last_error, j.updated_at
+      from graphile_worker._private_jobs j
+      join graphile_worker._private_tasks t on t.id = j.task_id
+     where j.attempts >= j.max_attempts
+     order by j.updated_at desc
+     limit max_rows
+  $$;
+
+create function oriva.gateway_admit(p_instance uuid, p_connection uuid, p_user text, p_max integer, p_stale_ms integer) returns boolean
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  live integer;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('oriva.gateway_connections:' || p_user, 0));
+  select count(*) into live
+  from oriva.gateway_connections c
+  join oriva.gateway_instances i on i.id = c.instance_id
+  where c.user_id = p_user
+    and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0);
+  if live >= p_max then
+    return false;
+  end if;
+  insert into oriva.gateway_connections (id, instance_id, user_id) values (p_connection, p_instance, p_user);
+  return true;
+end $$;
+
+create function oriva.job_queue_summary() returns TABLE(task_identifier text, ready bigint, scheduled bigint, running bigint, retrying bigint, failed bigint, oldest_ready_at timestamp with time zone)
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select t.identifier,
+           count(*) filter (where j.locked_at is null and j.attempts < j.max_attempts and j.run_at <= now()),
+           count(*) filter (where j.locked_at is null and j.attempts < j.max_attempts and j.run_at > now()),
+           count(*) filter (where j.locked_at is not null),
+           count(*) filter (where j.locked_at is null and j.attempts > 0 and j.attempts < j.max_attempts),
+           count(*) filter (where j.attempts >= j.max_attempts),
+           min(j.run_at) filter (where j.locked_at is null and j.attempts < j.max_attempts and j.run_at <= now())
+      from graphile_worker._private_jobs j
+      join graphile_worker._private_tasks t on t.id = j.task_id
+     group by t.identifier
+     order by t.identifier
+  $$;
+
+create function oriva.notification_owner(p_id uuid) returns TABLE(app_id text, user_id text)
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$ select n.app_id, n.user_id::text from oriva.platform_notifications n where n.id = p_id $$;
+
+create function oriva.rate_limit_take(p_key text, p_duration_ms bigint, p_max bigint, p_cost bigint) returns TABLE(remaining bigint, reset_at timestamp with time zone)
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+declare
+  now_ts timestamptz := clock_timestamp();
+  counter oriva.rate_limit_counters;
+begin
+  perform set_config('synchronous_commit', 'off', true);
+  insert into oriva.rate_limit_counters as c (key, window_start, window_end, hits)
+  values (p_key, now_ts, now_ts + make_interval(secs => p_duration_ms / 1000.0), 0)
+  on conflict (key) do update
+    set window_start = case when c.window_end <= now_ts then excluded.window_start else c.window_start end,
+        window_end   = case when c.window_end <= now_ts then excluded.window_end else c.window_end end,
+        hits         = case when c.window_end <= now_ts then 0 else c.hits end
+  returning * into counter;
+  remaining := greatest(p_max - counter.hits, 0);
+  reset_at := counter.window_end;
+  if remaining >= p_cost then
+    update oriva.rate_limit_counters set hits = hits + p_cost where key = p_key;
+  else
+    remaining := 0;
+  end if;
+  return next;
+end $$;
+
+create function oriva.tg_platform_events__enqueue_webhooks() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+declare
+  hook uuid;
+begin
+  for hook in
+    select w.id from oriva.app_webhooks w
+     where w.app_id = new.app_id
+       and w.is_active
+       and w.subscribed_events && array['*', new.event_category || '.*', new.event_category || '.' || new.event_type]
+  loop
+    perform oriva.enqueue_webhook_delivery(hook, new.id, 1);
+  end loop;
+  return null;
+end $$;
+
 create function oriva.tg_platform_events__notify() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog
@@ -45,6 +158,53 @@ begin
   perform pg_notify('oriva_events', payload);
   return null;
 end $$;
+
+create function oriva.tg_platform_events__seq_after_xid() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+begin
+  perform pg_current_xact_id();
+  new.seq := nextval('oriva.platform_events_seq_seq'::regclass);
+  return new;
+end $$;
+
+create function oriva.unlock_dead_workers(stale_after interval) returns text[]
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+declare
+  dead text[];
+begin
+  select coalesce(array_agg(distinct j.locked_by), '{}') into dead
+    from graphile_worker._private_jobs j
+   where j.locked_by is not null
+     and j.locked_at < now() - stale_after
+     and not exists (select 1 from oriva.worker_heartbeats h
+                      where h.worker_id = j.locked_by and h.beat_at > now() - stale_after);
+  if cardinality(dead) > 0 then
+    perform graphile_worker.force_unlock_workers(dead);
+  end if;
+  delete from oriva.worker_heartbeats where beat_at < now() - greatest(stale_after * 10, interval '1 hour');
+  return dead;
+end $$;
+
+create function oriva.webhook_delivery_id(webhook_id uuid, event_id uuid) returns text
+  language sql immutable
+  set search_path = pg_catalog
+  as $$
+    select 'msg_' || left(encode(sha256(convert_to(webhook_id::text || ':' || event_id::text, 'UTF8')), 'hex'), 32)
+  $$;
+
+create function oriva.webhook_delivery_job_key(delivery_id text) returns text
+  language sql immutable
+  set search_path = pg_catalog
+  as $$ select 'webhook_deliver:' || delivery_id $$;
+
+create function oriva.webhook_owner(p_id uuid) returns text
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$ select w.app_id from oriva.app_webhooks w where w.id = p_id $$;
 
 create table oriva.api_keys (
   id uuid default gen_random_uuid() not null,
@@ -114,6 +274,48 @@ alter table oriva.apps add constraint apps_name_check CHECK (((length(name) >= 1
 alter table oriva.apps add constraint apps_pkey PRIMARY KEY (id);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.apps to oriva_system;
 
+create table oriva.gateway_connections (
+  id uuid not null,
+  instance_id uuid not null,
+  user_id oriva.user_id not null,
+  opened_at timestamp with time zone default now() not null
+);
+alter table oriva.gateway_connections add constraint gateway_connections_instance_id_fkey FOREIGN KEY (instance_id) REFERENCES oriva.gateway_instances(id) ON DELETE CASCADE;
+alter table oriva.gateway_connections add constraint gateway_connections_pkey PRIMARY KEY (id);
+CREATE INDEX gateway_connections_instance_idx ON oriva.gateway_connections USING btree (instance_id);
+CREATE INDEX gateway_connections_user_idx ON oriva.gateway_connections USING btree (user_id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.gateway_connections to oriva_system;
+
+create table oriva.gateway_instances (
+  id uuid not null,
+  started_at timestamp with time zone default now() not null,
+  heartbeat_at timestamp with time zone default now() not null
+);
+alter table oriva.gateway_instances add constraint gateway_instances_pkey PRIMARY KEY (id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.gateway_instances to oriva_system;
+
+create table oriva.idempotency_keys (
+  app_id text not null,
+  key text not null,
+  request_hash text not null,
+  response_status integer,
+  response_body jsonb,
+  created_at timestamp with time zone default now() not null
+);
+alter table oriva.idempotency_keys add constraint idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)));
+alter table oriva.idempotency_keys add constraint idempotency_keys_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.idempotency_keys add constraint idempotency_keys_pkey PRIMARY KEY (app_id, key);
+CREATE INDEX idempotency_keys_created_idx ON oriva.idempotency_keys USING btree (created_at);
+alter table oriva.idempotency_keys enable row level security;
+alter table oriva.idempotency_keys force row level security;
+create policy api_tenant on oriva.idempotency_keys to oriva_api
+  using ((app_id = oriva.acting_app_id()))
+  with check ((app_id = oriva.acting_app_id()));
+create policy system_all on oriva.idempotency_keys to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.idempotency_keys to oriva_system;
+
 create table oriva.notification_state (
   id uuid default gen_random_uuid() not null,
   notification_id uuid not null,
@@ -129,7 +331,8 @@ create table oriva.notification_state (
   dismissed_from text,
   click_action text,
   created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone
 );
 alter table oriva.notification_state add constraint notification_state_click_action_check CHECK (((click_action IS NULL) OR (length(click_action) <= 255)));
 alter table oriva.notification_state add constraint notification_state_dismissed_from_check CHECK (((dismissed_from IS NULL) OR (length(dismissed_from) <= 64)));
@@ -138,6 +341,7 @@ alter table oriva.notification_state add constraint notification_state_app_id_fk
 alter table oriva.notification_state add constraint notification_state_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
 alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
 alter table oriva.notification_state add constraint notification_state_notification_user_key UNIQUE (notification_id, user_id);
+CREATE INDEX notification_state_counts_idx ON oriva.notification_state USING btree (user_id, status, app_id) INCLUDE (expires_at);
 CREATE INDEX notification_state_user_status_idx ON oriva.notification_state USING btree (user_id, status);
 alter table oriva.notification_state enable row level security;
 alter table oriva.notification_state force row level security;
@@ -178,6 +382,8 @@ CREATE INDEX platform_events_app_user_idx ON oriva.platform_events USING btree (
 CREATE INDEX platform_events_created_idx ON oriva.platform_events USING btree (created_at);
 CREATE INDEX platform_events_entity_idx ON oriva.platform_events USING btree (entity_type, entity_id);
 CREATE INDEX platform_events_user_seq_idx ON oriva.platform_events USING btree (user_id, seq);
+CREATE TRIGGER _010_seq_after_xid BEFORE INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__seq_after_xid();
+CREATE TRIGGER _500_enqueue_webhooks AFTER INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__enqueue_webhooks();
 CREATE TRIGGER _900_notify AFTER INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__notify();
 alter table oriva.platform_events enable row level security;
 alter table oriva.platform_events force row level security;
@@ -206,6 +412,7 @@ create table oriva.platform_events_archive (
   archived_at timestamp with time zone default now() not null
 );
 alter table oriva.platform_events_archive add constraint platform_events_archive_pkey PRIMARY KEY (id);
+CREATE INDEX platform_events_archive_seq_idx ON oriva.platform_events_archive USING btree (seq);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_events_archive to oriva_system;
 
 create table oriva.platform_notifications (
@@ -283,6 +490,15 @@ create table oriva.platform_notifications_archive (
 alter table oriva.platform_notifications_archive add constraint platform_notifications_archive_pkey PRIMARY KEY (id);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_notifications_archive to oriva_system;
 
+create table oriva.rate_limit_counters (
+  key text not null,
+  window_start timestamp with time zone not null,
+  window_end timestamp with time zone not null,
+  hits bigint not null
+);
+alter table oriva.rate_limit_counters add constraint rate_limit_counters_pkey PRIMARY KEY (key);
+CREATE INDEX rate_limit_counters_end_idx ON oriva.rate_limit_counters USING btree (window_end);
+
 create table oriva.webhook_delivery_log (
   id uuid default gen_random_uuid() not null,
   webhook_id uuid not null,
@@ -315,3 +531,13 @@ create policy system_all on oriva.webhook_delivery_log to oriva_system
   using (true)
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.webhook_delivery_log to oriva_system;
+
+create table oriva.worker_heartbeats (
+  worker_id text not null,
+  hostname text not null,
+  pid integer not null,
+  started_at timestamp with time zone default now() not null,
+  beat_at timestamp with time zone default now() not null
+);
+alter table oriva.worker_heartbeats add constraint worker_heartbeats_pkey PRIMARY KEY (worker_id);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.worker_heartbeats to oriva_system;

@@ -1,3 +1,0 @@
--- Work-in-progress schema changes, one idempotent file per area (2-api.sql, 3-worker.sql, 4-gateway.sql).
--- The test suite applies them on top of the committed migrations; `graphile-migrate commit` turns
--- them into the next committed migration before the work lands.
