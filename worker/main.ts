@@ -17,15 +17,7 @@ try {
     throw err;
   });
   log.info({ concurrency: config.workerConcurrency, metrics: `http://${config.host}:${metrics.port}/metrics` }, 'worker running');
-  let stopping = false;
-  // graphile-worker stops its pool by itself when it cannot keep the queue consistent; exit then,
-  // so the supervisor starts a fresh process (heartbeats release whatever it held).
-  worker.runner.promise.then(
-    () => stopping || (log.error('job runner stopped on its own; exiting'), process.exit(1)),
-    (err: unknown) => (log.error({ err }, 'job runner failed; exiting'), process.exit(1)),
-  );
   stopOnSignals(log, async () => {
-    stopping = true;
     await worker.close();
     await metrics.close();
   }, 30_000);

@@ -1,7 +1,8 @@
 // The graphile-worker runner: the tasks in worker/tasks and the schedule in worker/crontab, plus the
 // pieces around them — the webhook HTTP client, worker heartbeats (crash recovery) and /metrics.
 import { EventEmitter } from 'node:events';
-import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger as GraphileLogger, run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import type { Config } from '../lib/config.js';
 import { makePool } from '../lib/db.js';
@@ -14,7 +15,6 @@ import { makeWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { taskList } from './tasks/index.js';
 
 export interface WorkerHandle {
-  runner: Runner;
   /** Served on /metrics by worker/main.ts. */
   metrics: WorkerMetrics;
   close(): Promise<void>;
@@ -51,18 +51,24 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   events.on('job:success', ({ job }) => metrics.jobs.inc({ task: job.task_identifier, outcome: 'success' }));
   events.on('job:error', ({ job }) => metrics.jobs.inc({ task: job.task_identifier, outcome: 'error' }));
 
+  const runOptions: RunnerOptions = {
+    pgPool,
+    concurrency,
+    pollInterval: options.pollIntervalMs ?? 500,
+    events,
+    // Completions and failures go through graphile-worker's batcher even with no delay: it retries
+    // errors with backoff, where 0.17's direct path leaves the rejection of an un-awaited
+    // completeJob unhandled when Postgres goes away.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, metrics }),
+    crontabFile: fromRoot('worker', 'crontab'),
+    noHandleSignals: true,
+    logger: graphileLogger(log),
+  };
+
   let runner: Runner;
   try {
-    runner = await run({
-      pgPool,
-      concurrency,
-      pollInterval: options.pollIntervalMs ?? 500,
-      events,
-      taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, metrics }),
-      crontabFile: fromRoot('worker', 'crontab'),
-      noHandleSignals: true,
-      logger: graphileLogger(log),
-    });
+    runner = await run(runOptions);
   } catch (err) {
     await heartbeat.stop().catch(() => {});
     await webhookClient.close();
@@ -70,7 +76,34 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     throw err;
   }
 
+  // graphile-worker 0.17 stops its pool by itself when it cannot keep the queue consistent (e.g.
+  // Postgres restarted under a job completion). Start a fresh runner then, until closed: the old
+  // worker ids stop beating, so the next heartbeat releases whatever they still held.
   let closing: Promise<void> | undefined;
+  const supervise = (current: Runner) => {
+    const restart = async () => {
+      for (let delayMs = 500; !closing; delayMs = Math.min(delayMs * 2, 10_000)) {
+        await sleep(delayMs);
+        if (closing) return;
+        try {
+          const fresh = await run(runOptions);
+          if (closing) return void (await fresh.stop());
+          runner = fresh;
+          log.warn('job runner restarted');
+          supervise(runner);
+          return;
+        } catch (err) {
+          log.warn({ err }, 'job runner could not restart yet');
+        }
+      }
+    };
+    current.promise.then(
+      () => closing || (log.error('job runner stopped on its own; restarting it'), restart()),
+      (err: unknown) => closing || (log.error({ err }, 'job runner failed; restarting it'), restart()),
+    );
+  };
+  supervise(runner);
+
   const close = async () => {
     // Graceful: stop taking jobs and let the ones in flight (deliveries included) finish.
     await runner.stop().catch((err: Error) => {
@@ -81,7 +114,6 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     await Promise.all([pool.end(), pgPool.end()]);
   };
   return {
-    runner,
     metrics,
     close: () => (closing ??= close()),
   };
