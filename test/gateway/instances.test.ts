@@ -43,7 +43,8 @@ t.test('created through API A, dismissed through API B: both gateways push event
     t.match(await client.next((m) => m.type === 'event' && m.event_type === 'dismissed'), { entity_id: id });
     t.same(await client.next((m) => m.type === 'counts' && m.unread === 0 && client.messages.indexOf(m) > client.messages.findIndex((x) => x.event_type === 'dismissed')), { type: 'counts', unread: 0 }, 'a counts update follows the dismissal');
   }
-  t.same(ownApp.events().map((e) => e.event_type), ['created', 'dismissed'], "the owning app's connection sees both");
+  // the app's connection lives on its own socket: wait for it rather than race it
+  t.same((await ownApp.eventCount(2)).map((e) => e.event_type), ['created', 'dismissed'], "the owning app's connection sees both");
   t.same(stranger.events(), [], "a stranger's connection receives none of it");
   t.same(otherApp.events(), [], "another app's connection receives none of it");
 });
