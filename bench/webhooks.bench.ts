@@ -24,6 +24,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const db = await benchDatabase();
 const admin = new pg.Pool({ connectionString: db.url, max: 4 });
+// Stopping Postgres at the end cuts whatever a pool still holds: never an unhandled 'error'.
+admin.on('error', () => {});
 const log = makeLogger('bench', 'warn');
 try {
   const { rows: [settings] } = await admin.query(`select current_setting('synchronous_commit') as sc, version() as v`);
@@ -32,6 +34,7 @@ try {
   // --- reference: graphile-worker no-op jobs/s -------------------------------------------------
   const noopPool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY + 4 });
   noopPool.on('error', () => {});
+  noopPool.on('connect', (client) => client.on('error', () => {}));
   let done = 0;
   const noop: TaskList = { bench_noop: async () => void done++ };
   await admin.query(`select graphile_worker.add_jobs(array(select row('bench_noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, $1)))`, [THROUGHPUT_EVENTS]);
@@ -62,6 +65,7 @@ try {
   const port = await listen(receiver, 0, '127.0.0.1');
 
   const appPool = new pg.Pool({ connectionString: db.url, max: 8, options: '-c role=oriva_system' });
+  appPool.on('error', () => {});
   const app = await createApp(appPool, { id: 'bench-app', name: 'Bench', iconUrl: null, platform: false });
   await appPool.query(
     `insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events) values ($1, $2, $3, '{notification.*}')`,
