@@ -2,16 +2,15 @@
 // gateway, ready in < 30 s, prints URLs and demo credentials; Ctrl-C leaves no process behind; a
 // second start reuses the data.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
+import { scratchDir } from '../../lib/dev/scratch.js';
 import { freePort } from '../../lib/listen.js';
 import { finished, startChild } from '../helpers/spawn.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'oriva-start-'));
-chmodSync(dataDir, 0o755);
+const dataDir = scratchDir('oriva-start');
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 const pgPort = await freePort();
 

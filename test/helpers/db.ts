@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { makePool, type DbRole, type Pool } from '../../lib/db.js';
-import { databaseUrl, readRunState } from './run-state.js';
+import { createDatabase, dropDatabase } from '../../lib/dev/scratch.js';
+import { readRunState } from './run-state.js';
 
 export interface TestDatabase {
   name: string;
@@ -24,14 +25,7 @@ interface Teardown {
 export async function testDatabase(t: Teardown): Promise<TestDatabase> {
   const { adminUrl, template } = readRunState();
   const name = `oriva_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client(adminUrl);
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name} template ${template}`);
-  } finally {
-    await admin.end();
-  }
-  const url = databaseUrl(adminUrl, name);
+  const url = await createDatabase(adminUrl, name, template);
   const pools: Pool[] = [];
   const pool = (role: DbRole) => {
     const p = makePool(url, { role, max: 5, applicationName: 'oriva-test' });
@@ -44,10 +38,7 @@ export async function testDatabase(t: Teardown): Promise<TestDatabase> {
   pools.push(owner);
   t.teardown(async () => {
     await Promise.all(pools.map((p) => p.end()));
-    const drop = new pg.Client(adminUrl);
-    await drop.connect();
-    await drop.query(`drop database if exists ${name} with (force)`);
-    await drop.end();
+    await dropDatabase(adminUrl, name);
   });
   return { name, url, system, owner, pool };
 }

@@ -1,9 +1,8 @@
 // A Postgres of the test's own (fresh embedded cluster, migrated), for tests that restart or stop
 // the server: the shared run cluster must never be restarted under other test files.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startEmbeddedPostgres, stopEmbeddedPostgres } from '../../lib/database.js';
+import { scratchDir } from '../../lib/dev/scratch.js';
 import { freePort } from '../../lib/listen.js';
 import { migrateDatabase } from '../../lib/migrate.js';
 
@@ -22,8 +21,7 @@ export interface PrivatePostgres {
 
 
 export async function privatePostgres(t: Teardown): Promise<PrivatePostgres> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'oriva-private-'));
-  chmodSync(dataDir, 0o755);
+  const dataDir = scratchDir('oriva-private');
   const port = await freePort();
   let running = false;
   const start = async () => {

@@ -29,9 +29,3 @@ export function removeRunState(): void {
   rmSync(FILE, { force: true });
 }
 
-/** The same server as adminUrl, another database. */
-export function databaseUrl(adminUrl: string, database: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
