@@ -1,5 +1,5 @@
 // Creating apps and issuing keys: used by `npx oriva apps …`, `npm start` and the tests.
-import { inTransaction, run, type Pool } from './db.js';
+import { run, transaction, type Pool } from './db.js';
 import { displayPrefix, generateApiKey, hashApiKey } from './keys.js';
 import { sqlFile } from './sql.js';
 
@@ -24,7 +24,7 @@ export class AppNotFoundError extends Error {}
 
 /** Create an app and its first key; the plaintext key exists only in the return value. */
 export async function createApp(pool: Pool, app: NewApp): Promise<IssuedKey> {
-  return inTransaction(pool, {}, async (client) => {
+  return transaction(pool, async (client) => {
     await run(client, insertApp, [app.id, app.name, app.iconUrl ?? null, app.platform ?? false]);
     const apiKey = generateApiKey();
     await run(client, insertKey, [app.id, hashApiKey(apiKey), displayPrefix(apiKey)]);
@@ -34,7 +34,7 @@ export async function createApp(pool: Pool, app: NewApp): Promise<IssuedKey> {
 
 /** Issue a new key; the old ones stop working now, or after graceSeconds. */
 export async function rotateKey(pool: Pool, appId: string, graceSeconds = 0): Promise<IssuedKey> {
-  return inTransaction(pool, {}, async (client) => {
+  return transaction(pool, async (client) => {
     if ((await run(client, appExists, [appId])).length === 0) throw new AppNotFoundError(`no app with id ${JSON.stringify(appId)}`);
     await run(client, revokeKeys, [appId, graceSeconds]);
     const apiKey = generateApiKey();

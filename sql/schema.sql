@@ -6,6 +6,25 @@ create schema oriva;
 create domain oriva.user_id as text
   CHECK ((VALUE ~ '^[A-Za-z0-9_.:@-]{1,128}$'::text));
 
+create function oriva.act_as(p_app_id text, p_user_id text, p_platform boolean, p_key_hash bytea) returns boolean
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+begin
+  perform set_config('oriva.app_id', coalesce(p_app_id, ''), true),
+          set_config('oriva.user_id', coalesce(p_user_id, ''), true),
+          set_config('oriva.platform', case when p_platform then 'on' else 'off' end, true);
+  return p_key_hash is null or exists (
+    select 1
+    from oriva.api_keys k
+    join oriva.apps a on a.id = k.app_id
+    where k.key_hash = p_key_hash
+      and k.app_id = p_app_id
+      and (k.revoked_at is null or k.revoked_at > now())
+      and a.is_active
+      and a.is_platform = p_platform);
+end $$;
+
 create function oriva.acting_app_id() returns text
   language sql stable
   as $$ select nullif(current_setting('oriva.app_id', true), '') $$;
@@ -121,21 +140,30 @@ begin
   return next;
 end $$;
 
+create function oriva.tg_announce_key_change() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  changed jsonb := to_jsonb(coalesce(new, old));
+begin
+  perform pg_notify('oriva_keys', coalesce(changed ->> 'app_id', changed ->> 'id'));
+  return null;
+end $$;
+
 create function oriva.tg_platform_events__enqueue_webhooks() returns trigger
   language plpgsql volatile security definer
   set search_path = pg_catalog
   as $$
-declare
-  hook uuid;
 begin
-  for hook in
-    select w.id from oriva.app_webhooks w
-     where w.app_id = new.app_id
-       and w.is_active
-       and w.subscribed_events && array['*', new.event_category || '.*', new.event_category || '.' || new.event_type]
-  loop
-    perform oriva.enqueue_webhook_delivery(hook, new.id, 1);
-  end loop;
+  perform oriva.enqueue_webhook_delivery(d.webhook_id, d.event_id, 1)
+  from (select w.id as webhook_id, e.id as event_id
+        from new_events e
+        join oriva.app_webhooks w
+          on w.app_id = e.app_id
+         and w.is_active
+         and w.subscribed_events && array['*', e.event_category || '.*', e.event_category || '.' || e.event_type]
+        order by e.seq, w.id) d;
   return null;
 end $$;
 
@@ -143,19 +171,19 @@ create function oriva.tg_platform_events__notify() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog
   as $$
-declare
-  payload text;
 begin
-  payload := json_build_object(
-    'seq', new.seq, 'tx_id', new.tx_id::text, 'id', new.id, 'app_id', new.app_id, 'user_id', new.user_id,
-    'event_category', new.event_category, 'event_type', new.event_type,
-    'entity_type', new.entity_type, 'entity_id', new.entity_id,
-    'event_data', new.event_data, 'created_at', new.created_at)::text;
-  if octet_length(payload) >= 7900 then
-    payload := json_build_object('seq', new.seq, 'tx_id', new.tx_id::text, 'app_id', new.app_id,
-                                 'user_id', new.user_id, 'ref', true)::text;
-  end if;
-  perform pg_notify('oriva_events', payload);
+  perform pg_notify('oriva_events',
+           case when octet_length(e.payload) < 7900 then e.payload
+                else json_build_object('seq', e.seq, 'tx_id', e.tx_id::text, 'app_id', e.app_id,
+                                       'user_id', e.user_id, 'ref', true)::text end)
+  from (select n.seq, n.tx_id, n.app_id, n.user_id,
+               json_build_object(
+                 'seq', n.seq, 'tx_id', n.tx_id::text, 'id', n.id, 'app_id', n.app_id, 'user_id', n.user_id,
+                 'event_category', n.event_category, 'event_type', n.event_type,
+                 'entity_type', n.entity_type, 'entity_id', n.entity_id,
+                 'event_data', n.event_data, 'created_at', n.created_at)::text as payload
+        from new_events n
+        order by n.seq) e;
   return null;
 end $$;
 
@@ -219,6 +247,7 @@ alter table oriva.api_keys add constraint api_keys_app_id_fkey FOREIGN KEY (app_
 alter table oriva.api_keys add constraint api_keys_pkey PRIMARY KEY (id);
 alter table oriva.api_keys add constraint api_keys_key_hash_key UNIQUE (key_hash);
 CREATE INDEX api_keys_app_idx ON oriva.api_keys USING btree (app_id);
+CREATE TRIGGER _900_announce_key_change AFTER DELETE OR UPDATE OF revoked_at ON oriva.api_keys FOR EACH ROW EXECUTE FUNCTION oriva.tg_announce_key_change();
 grant DELETE, INSERT, SELECT, UPDATE on oriva.api_keys to oriva_system;
 
 create table oriva.app_webhooks (
@@ -252,8 +281,8 @@ CREATE INDEX app_webhooks_app_idx ON oriva.app_webhooks USING btree (app_id) WHE
 alter table oriva.app_webhooks enable row level security;
 alter table oriva.app_webhooks force row level security;
 create policy api_tenant on oriva.app_webhooks to oriva_api
-  using ((app_id = oriva.acting_app_id()))
-  with check ((app_id = oriva.acting_app_id()));
+  using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
+  with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
 create policy system_all on oriva.app_webhooks to oriva_system
   using (true)
   with check (true);
@@ -272,6 +301,7 @@ alter table oriva.apps add constraint apps_icon_url_check CHECK (((icon_url IS N
 alter table oriva.apps add constraint apps_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text));
 alter table oriva.apps add constraint apps_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
 alter table oriva.apps add constraint apps_pkey PRIMARY KEY (id);
+CREATE TRIGGER _900_announce_key_change AFTER DELETE OR UPDATE OF is_active, is_platform ON oriva.apps FOR EACH ROW EXECUTE FUNCTION oriva.tg_announce_key_change();
 grant DELETE, INSERT, SELECT, UPDATE on oriva.apps to oriva_system;
 
 create table oriva.gateway_connections (
@@ -309,8 +339,8 @@ CREATE INDEX idempotency_keys_created_idx ON oriva.idempotency_keys USING btree 
 alter table oriva.idempotency_keys enable row level security;
 alter table oriva.idempotency_keys force row level security;
 create policy api_tenant on oriva.idempotency_keys to oriva_api
-  using ((app_id = oriva.acting_app_id()))
-  with check ((app_id = oriva.acting_app_id()));
+  using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
+  with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
 create policy system_all on oriva.idempotency_keys to oriva_system
   using (true)
   with check (true);
@@ -342,12 +372,11 @@ alter table oriva.notification_state add constraint notification_state_notificat
 alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
 alter table oriva.notification_state add constraint notification_state_notification_user_key UNIQUE (notification_id, user_id);
 CREATE INDEX notification_state_counts_idx ON oriva.notification_state USING btree (user_id, status, app_id) INCLUDE (expires_at);
-CREATE INDEX notification_state_user_status_idx ON oriva.notification_state USING btree (user_id, status);
 alter table oriva.notification_state enable row level security;
 alter table oriva.notification_state force row level security;
 create policy api_tenant on oriva.notification_state to oriva_api
-  using (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()))
-  with check (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()));
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  with check (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
 create policy system_all on oriva.notification_state to oriva_system
   using (true)
   with check (true);
@@ -383,13 +412,13 @@ CREATE INDEX platform_events_created_idx ON oriva.platform_events USING btree (c
 CREATE INDEX platform_events_entity_idx ON oriva.platform_events USING btree (entity_type, entity_id);
 CREATE INDEX platform_events_user_seq_idx ON oriva.platform_events USING btree (user_id, seq);
 CREATE TRIGGER _010_seq_after_xid BEFORE INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__seq_after_xid();
-CREATE TRIGGER _500_enqueue_webhooks AFTER INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__enqueue_webhooks();
-CREATE TRIGGER _900_notify AFTER INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__notify();
+CREATE TRIGGER _500_enqueue_webhooks AFTER INSERT ON oriva.platform_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_platform_events__enqueue_webhooks();
+CREATE TRIGGER _900_notify AFTER INSERT ON oriva.platform_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_platform_events__notify();
 alter table oriva.platform_events enable row level security;
 alter table oriva.platform_events force row level security;
 create policy api_tenant on oriva.platform_events to oriva_api
-  using (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()))
-  with check (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()));
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  with check (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
 create policy system_all on oriva.platform_events to oriva_system
   using (true)
   with check (true);
@@ -459,8 +488,8 @@ CREATE INDEX platform_notifications_feed_idx ON oriva.platform_notifications USI
 alter table oriva.platform_notifications enable row level security;
 alter table oriva.platform_notifications force row level security;
 create policy api_tenant on oriva.platform_notifications to oriva_api
-  using (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()))
-  with check (((app_id = oriva.acting_app_id()) OR ((user_id)::text = oriva.acting_user_id()) OR oriva.acting_as_platform()));
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  with check (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
 create policy system_all on oriva.platform_notifications to oriva_system
   using (true)
   with check (true);
@@ -525,8 +554,8 @@ CREATE INDEX webhook_delivery_log_webhook_idx ON oriva.webhook_delivery_log USIN
 alter table oriva.webhook_delivery_log enable row level security;
 alter table oriva.webhook_delivery_log force row level security;
 create policy api_tenant on oriva.webhook_delivery_log to oriva_api
-  using ((app_id = oriva.acting_app_id()))
-  with check ((app_id = oriva.acting_app_id()));
+  using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
+  with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
 create policy system_all on oriva.webhook_delivery_log to oriva_system
   using (true)
   with check (true);

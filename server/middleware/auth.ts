@@ -1,24 +1,33 @@
 // Who is calling: an app (Bearer oriva_sk_…, looked up by SHA-256 digest) or a user (Bearer JWT).
 // Sets ctx.state.caller; the guards below turn a missing or wrong caller into 401/403.
+// The server remembers which app a key belongs to for a minute (KeyCache), which saves a query per
+// request; it is not trusted for revocation: every transaction checks the key again through
+// oriva.act_as() (lib/db.ts), so a revoked key gets 401 on its next request.
 import type { Context, Middleware } from 'koa';
 import type { Config } from '../../lib/config.js';
 import { run, type Actor, type Pool } from '../../lib/db.js';
-import { forbidden, unauthorized } from '../../lib/errors.js';
+import { AppError, forbidden, unauthorized } from '../../lib/errors.js';
 import { API_KEY_PREFIX, hashApiKey } from '../../lib/keys.js';
 import { sqlFile } from '../../lib/sql.js';
 import { verifyUserToken } from '../../lib/tokens.js';
 
 export type Caller =
-  | { kind: 'app'; appId: string; appName: string; platform: boolean }
+  | { kind: 'app'; appId: string; appName: string; platform: boolean; keyHash: Buffer }
   | { kind: 'user'; userId: string; expiresAt: number };
 
 const findByKey = sqlFile('apps/find_by_key');
 
 /** Resolve the caller of a bearer credential; null when it is missing, malformed, revoked or expired. */
-export async function resolveCaller(pool: Pool, config: Config, bearer: string): Promise<Caller | null> {
+export async function resolveCaller(pool: Pool, config: Config, bearer: string, keys?: KeyCache): Promise<Caller | null> {
   if (bearer.startsWith(API_KEY_PREFIX)) {
-    const [app] = await run<{ id: string; name: string; is_platform: boolean }>(pool, findByKey, [hashApiKey(bearer)]);
-    return app ? { kind: 'app', appId: app.id, appName: app.name, platform: app.is_platform } : null;
+    const keyHash = hashApiKey(bearer);
+    const known = keys?.get(keyHash);
+    if (known) return known;
+    const [app] = await run<{ id: string; name: string; is_platform: boolean }>(pool, findByKey, [keyHash]);
+    if (!app) return null;
+    const caller: Caller = { kind: 'app', appId: app.id, appName: app.name, platform: app.is_platform, keyHash };
+    keys?.set(caller);
+    return caller;
   }
   const claims = await verifyUserToken(config.jwtSecret, bearer);
   return claims ? { kind: 'user', userId: claims.userId, expiresAt: claims.expiresAt } : null;
@@ -29,17 +38,47 @@ export function bearerOf(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/** Which app a key digest belongs to, for `ttlMs`; at most `size` keys (the oldest go first). */
+export class KeyCache {
+  private readonly apps = new Map<string, { caller: Extract<Caller, { kind: 'app' }>; until: number }>();
+
+  constructor(private readonly ttlMs = 60_000, private readonly size = 10_000) {}
+
+  get(keyHash: Buffer): Caller | undefined {
+    const id = keyHash.toString('hex');
+    const entry = this.apps.get(id);
+    if (entry && entry.until > Date.now()) return entry.caller;
+    if (entry) this.apps.delete(id);
+    return undefined;
+  }
+
+  set(caller: Extract<Caller, { kind: 'app' }>): void {
+    if (this.apps.size >= this.size) this.apps.delete(this.apps.keys().next().value!);
+    this.apps.set(caller.keyHash.toString('hex'), { caller, until: Date.now() + this.ttlMs });
+  }
+
+  forget(keyHash: Buffer): void {
+    this.apps.delete(keyHash.toString('hex'));
+  }
+}
+
 /** Authenticate every request that carries credentials; routes decide whether they are required. */
 export function authenticate(pool: Pool, config: Config): Middleware {
+  const keys = new KeyCache();
   return async (ctx, next) => {
     const header = ctx.get('authorization');
-    if (header) {
-      const bearer = bearerOf(header);
-      const caller = bearer ? await resolveCaller(pool, config, bearer) : null;
-      if (!caller) throw unauthorized('Invalid, expired or revoked credentials');
-      ctx.state.caller = caller;
+    if (!header) return next();
+    const bearer = bearerOf(header);
+    const caller = bearer ? await resolveCaller(pool, config, bearer, keys) : null;
+    if (!caller) throw unauthorized('Invalid, expired or revoked credentials');
+    ctx.state.caller = caller;
+    try {
+      await next();
+    } catch (err) {
+      // The transaction found the key revoked (or its app changed): look it up afresh next time.
+      if (caller.kind === 'app' && err instanceof AppError && err.status === 401) keys.forget(caller.keyHash);
+      throw err;
     }
-    await next();
   };
 }
 
@@ -59,5 +98,5 @@ export function requireApp(ctx: Context, pathAppId?: string): Extract<Caller, { 
 
 /** The actor row-level security sees for this caller. */
 export function actorOf(caller: Caller): Actor {
-  return caller.kind === 'app' ? { appId: caller.appId, platform: caller.platform } : { userId: caller.userId };
+  return caller.kind === 'app' ? { appId: caller.appId, platform: caller.platform, keyHash: caller.keyHash } : { userId: caller.userId };
 }

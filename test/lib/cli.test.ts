@@ -1,5 +1,8 @@
 // `npx oriva …` against a test database, as an operator runs it.
+import { accessSync, constants, readFileSync } from 'node:fs';
 import t from 'tap';
+import { hashApiKey } from '../../lib/keys.js';
+import { fromRoot } from '../../lib/paths.js';
 import { verifyUserToken } from '../../lib/tokens.js';
 import { resolveCaller } from '../../server/middleware/auth.js';
 import { testDatabase } from '../helpers/db.js';
@@ -11,6 +14,13 @@ const api = db.pool('oriva_api');
 const config = testConfig();
 const oriva = (...args: string[]) => runChild('lib/cli/main.ts', args, { DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET });
 
+t.test('`npx oriva` resolves: package.json names an executable CLI entry', async (t) => {
+  const bin = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')).bin as Record<string, string>;
+  t.equal(bin.oriva, 'lib/cli/oriva.js');
+  t.doesNotThrow(() => accessSync(fromRoot(bin.oriva!), constants.X_OK));
+  t.match(readFileSync(fromRoot(bin.oriva!), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
+
 t.test('apps create prints {app_id, api_key} and the key authenticates', async (t) => {
   const result = await oriva('apps', 'create', '--id', 'work-buddy', '--name', 'Work Buddy', '--icon-url', 'https://wb.example/icon.png');
   t.equal(result.code, 0, result.stderr);
@@ -18,7 +28,7 @@ t.test('apps create prints {app_id, api_key} and the key authenticates', async (
   t.same(Object.keys(issued), ['app_id', 'api_key']);
   t.equal(issued.app_id, 'work-buddy');
   t.match(issued.api_key, /^oriva_sk_[A-Za-z0-9_-]{32}$/);
-  t.same(await resolveCaller(api, config, issued.api_key), { kind: 'app', appId: 'work-buddy', appName: 'Work Buddy', platform: false });
+  t.same(await resolveCaller(api, config, issued.api_key), { kind: 'app', appId: 'work-buddy', appName: 'Work Buddy', platform: false, keyHash: hashApiKey(issued.api_key) });
   const { rows } = await db.system.query('select name, icon_url, is_platform from oriva.apps where id = $1', ['work-buddy']);
   t.same(rows, [{ name: 'Work Buddy', icon_url: 'https://wb.example/icon.png', is_platform: false }]);
 });

@@ -1,7 +1,7 @@
 // Step 3: record the attempt (log row + webhook counters) and, for a failure, apply the retry
 // rules (lib/webhooks/retry-policy.ts): schedule the next attempt, give up, or disable the webhook.
 // Everything for one attempt commits together.
-import { inTransaction, run, type Pool } from '../../lib/db.js';
+import { run, transaction, type Pool } from '../../lib/db.js';
 import type { Logger } from '../../lib/log.js';
 import { sqlFile } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
@@ -43,7 +43,7 @@ export async function recordOutcome(pool: Pool, successes: SuccessBatcher, deliv
     return { success: true };
   }
   const { job, webhook } = delivery;
-  return inTransaction(pool, {}, async (client) => {
+  return transaction(pool, async (client) => {
     const [counts] = await run<{ consecutive_failures: number }>(client, recordAttempt, attemptValues(delivery, outcome));
     const decision = afterFailure(
       { attempt: job.attempt, status: outcome.status, retryAfterMs: parseRetryAfter(outcome.retryAfter) },
