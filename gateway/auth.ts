@@ -17,7 +17,7 @@ export interface UpgradeInput {
 
 export type Route =
   | { kind: 'user'; userId: string; expiresAt: number }
-  | { kind: 'app'; appId: string; platform: boolean; userId: string | null };
+  | { kind: 'app'; appId: string; platform: boolean; userId: string | null; keyHash: Buffer };
 
 export type Admission =
   | { ok: true; route: Route; after: number | null; protocol: string }
@@ -73,7 +73,8 @@ export async function admitUpgrade(pool: Pool, config: Config, input: UpgradeInp
     if (userFilter !== null && userFilter !== caller.userId) return refuse(403, 'other_user', 'A user token streams only its own events');
     route = { kind: 'user', userId: caller.userId, expiresAt: caller.expiresAt * 1000 };
   } else {
-    route = { kind: 'app', appId: caller.appId, platform: caller.platform, userId: userFilter };
+    // keyHash: the digest the connection was admitted with, checked again when the app's keys change (keys.ts).
+    route = { kind: 'app', appId: caller.appId, platform: caller.platform, userId: userFilter, keyHash: caller.keyHash };
   }
   const protocol = offeredProtocols(input.protocols).includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
   return { ok: true, route, after, protocol };

@@ -1,6 +1,7 @@
 // The real-time gateway: a uWebSockets.js server on /api/v1/events/stream (DESIGN §5).
 // Wiring only: auth.ts decides who connects, registry.ts enforces connections per user across
-// instances, listener.ts releases committed events in seq order, connections.ts routes them.
+// instances, listener.ts releases committed events in seq order, connections.ts routes them,
+// revocation.ts closes app connections whose API key stopped working.
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Config } from '../lib/config.js';
@@ -14,6 +15,7 @@ import { loadNativeUws } from './native.js';
 import { gatewayOptions, type GatewayOptions } from './options.js';
 import { STREAM_PATH } from './protocol.js';
 import { ConnectionRegistry } from './registry.js';
+import { RevocationWatch } from './revocation.js';
 
 export interface GatewayHandle {
   url: string;
@@ -46,10 +48,16 @@ export async function startGateway(
   const options = gatewayOptions(process.env, overrides);
   const pool = makePool(databaseUrl, { role: 'oriva_system', max: 8, applicationName: 'oriva-gateway' });
   let hub: Hub | null = null;
-  const listener = new EventListener(databaseUrl, pool, log, options, { onEvents: (rows, notifiedAt) => hub?.dispatch(rows, notifiedAt) });
+  let watch: RevocationWatch | null = null;
+  const listener = new EventListener(databaseUrl, pool, log, options, {
+    onEvents: (rows, notifiedAt) => hub?.dispatch(rows, notifiedAt),
+    onConnected: () => watch?.checkAll(),
+    onKeysChanged: (appId) => watch?.changed(appId),
+  });
   const metrics = new GatewayMetrics({ connections: () => hub?.counts() ?? { user: 0, app: 0 }, hwm: () => listener.hwm, listening: () => listener.listening });
   hub = new Hub(pool, log, options, metrics, () => listener.hwm);
   const connections = hub;
+  const revocations = (watch = new RevocationWatch(pool, log, options, connections));
   const registry = new ConnectionRegistry(pool, log, options, config.rateLimits.wsConnectionsPerUser, () => connections.userConnections());
   let closing = false;
 
@@ -58,6 +66,7 @@ export async function startGateway(
     await listener.start();
   } catch (err) {
     await connections.shutdown();
+    await revocations.stop();
     await listener.close();
     await registry.stop();
     await pool.end();
@@ -128,7 +137,10 @@ export async function startGateway(
       // Nothing is sent from inside open: after an asynchronous, corked upgrade, a send here can make
       // uWS v20.30 close the fresh socket (uWebSockets issue #1928, fixed upstream by PR #1929).
       conn.ws = ws;
-      setImmediate(() => connections.open(conn, ws));
+      setImmediate(() => {
+        connections.open(conn, ws);
+        revocations.opened(conn);
+      });
     },
     message: (ws, data) => connections.message(ws.getUserData(), data),
     close: (ws, code, message) => {
@@ -144,6 +156,7 @@ export async function startGateway(
     app.listen(config.host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`port ${port} on ${config.host} is already in use`))));
   }).catch(async (err) => {
     await connections.shutdown();
+    await revocations.stop();
     await listener.close();
     await registry.stop();
     await pool.end();
@@ -163,6 +176,7 @@ export async function startGateway(
         closing = true;
         uws.us_listen_socket_close(listenSocket as never);
         await connections.shutdown();
+        await revocations.stop();
         await listener.close();
         await registry.stop();
         await pool.end();

@@ -24,13 +24,18 @@ import type { GatewayOptions } from './options.js';
 const boundQuery = sqlFile('gateway/bound');
 const settledRange = sqlFile('gateway/settled_range');
 const listenQuery = sqlFile('gateway/listen');
+const listenKeysQuery = sqlFile('gateway/listen_keys');
+const KEYS_CHANNEL = 'oriva_keys';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface ListenerHooks {
   /** Final events in seq order, each seq once. Called synchronously; hwm moves after it returns. */
   onEvents(rows: EventRow[], notifiedAt: Map<number, number>): void;
+  /** After every (re)connect, once both channels are listened to: announcements may have been missed. */
   onConnected?(): void;
+  /** An app's keys or the app changed (channel oriva_keys, payload = app id). */
+  onKeysChanged?(appId: string): void;
 }
 
 export class EventListener {
@@ -131,6 +136,10 @@ export class EventListener {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'oriva-gateway-listen', options: '-c role=oriva_system' });
     client.on('notification', (message) => {
+      if (message.channel === KEYS_CHANNEL) {
+        if (message.payload) this.hooks.onKeysChanged?.(message.payload);
+        return;
+      }
       const seq = /"seq"\s*:\s*(\d+)/.exec(message.payload ?? '')?.[1];
       if (seq) this.notifiedAt.set(Number(seq), performance.now());
       this.wakeNotify();
@@ -142,9 +151,10 @@ export class EventListener {
     this.client = client;
     await client.connect();
     await client.query(listenQuery.text);
+    await client.query(listenKeysQuery.text);
     this.listening = true;
     this.reconnectDelay = this.options.reconnectMinMs;
-    this.log.debug('listening on oriva_events');
+    this.log.debug('listening on oriva_events and oriva_keys');
     this.hooks.onConnected?.();
     this.kick(); // catch up on whatever committed while we were not listening
   }
