@@ -3,7 +3,9 @@
 // production); bench/load.ts drives it at fixed arrival rates (open model) and closed at a fixed
 // concurrency for the maximum. synchronous_commit stays on.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../lib/apps.js';
 import { inTransaction, makePool } from '../lib/db.js';
@@ -28,6 +30,9 @@ let client: ReturnType<typeof loadClient> | undefined;
 try {
   const { rows: [settings] } = await system.query(`select current_setting('synchronous_commit') as sc, current_setting('fsync') as fsync, version() as v`);
   console.log(`postgres: ${String(settings.v).split(',')[0]}; synchronous_commit=${settings.sc}, fsync=${settings.fsync}`);
+  // Every commit waits for a WAL flush (synchronous_commit=on), and commits that NOTIFY flush one
+  // after another, so one slow flush delays every request behind it: show the disk's tail.
+  console.log(fsyncProbe(4));
   const app = await createApp(system, { id: 'bench-app', name: 'Bench App', platform: false });
   const appAuth = `Bearer ${app.api_key}`;
 
@@ -141,6 +146,31 @@ async function waitFor(url: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server did not become ready at ${url}`);
+}
+
+/** fdatasync latency of 8 KB writes on the temp dir's disk (where the embedded Postgres lives). */
+function fsyncProbe(seconds: number): string {
+  const file = join(tmpdir(), `oriva-fsync-probe-${process.pid}`);
+  const fd = openSync(file, 'w');
+  const page = Buffer.alloc(8192, 1);
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  try {
+    for (let i = 0; performance.now() < end; i++) {
+      writeSync(fd, page, 0, page.length, (i % 1024) * page.length);
+      const start = performance.now();
+      fdatasyncSync(fd);
+      latencies.push(performance.now() - start);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); // about one flush per ms
+    }
+  } finally {
+    closeSync(fd);
+    unlinkSync(file);
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(2);
+  const slow = latencies.filter((ms) => ms > 20).length;
+  return `disk: ${latencies.length} fdatasyncs of 8 KB in ${seconds} s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, p99.9 ${at(0.999)} ms, max ${latencies.at(-1)!.toFixed(1)} ms, ${slow} over 20 ms`;
 }
 
 /** utime + stime of a process, in seconds. */
