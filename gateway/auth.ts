@@ -73,7 +73,7 @@ export async function admitUpgrade(pool: Pool, config: Config, input: UpgradeInp
     if (userFilter !== null && userFilter !== caller.userId) return refuse(403, 'other_user', 'A user token streams only its own events');
     route = { kind: 'user', userId: caller.userId, expiresAt: caller.expiresAt * 1000 };
   } else {
-    // keyHash: the digest the connection was admitted with, checked again when the app's keys change (keys.ts).
+    // keyHash: the digest the connection was admitted with, checked again when the app's keys change (revocation.ts).
     route = { kind: 'app', appId: caller.appId, platform: caller.platform, userId: userFilter, keyHash: caller.keyHash };
   }
   const protocol = offeredProtocols(input.protocols).includes(SUBPROTOCOL) ? SUBPROTOCOL : '';

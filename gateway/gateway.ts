@@ -60,16 +60,20 @@ export async function startGateway(
   const revocations = (watch = new RevocationWatch(pool, log, options, connections));
   const registry = new ConnectionRegistry(pool, log, options, config.rateLimits.wsConnectionsPerUser, () => connections.userConnections());
   let closing = false;
-
-  try {
-    await registry.start();
-    await listener.start();
-  } catch (err) {
+  /** Stop every part, in order: connections, key checks, LISTEN, registry, then the pool. */
+  const stopParts = async () => {
     await connections.shutdown();
     await revocations.stop();
     await listener.close();
     await registry.stop();
     await pool.end();
+  };
+
+  try {
+    await registry.start();
+    await listener.start();
+  } catch (err) {
+    await stopParts();
     throw err;
   }
 
@@ -155,11 +159,7 @@ export async function startGateway(
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     app.listen(config.host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`port ${port} on ${config.host} is already in use`))));
   }).catch(async (err) => {
-    await connections.shutdown();
-    await revocations.stop();
-    await listener.close();
-    await registry.stop();
-    await pool.end();
+    await stopParts();
     throw err;
   });
   const bound = uws.us_socket_local_port(listenSocket as never);
@@ -175,11 +175,7 @@ export async function startGateway(
       closed ??= (async () => {
         closing = true;
         uws.us_listen_socket_close(listenSocket as never);
-        await connections.shutdown();
-        await revocations.stop();
-        await listener.close();
-        await registry.stop();
-        await pool.end();
+        await stopParts();
       })();
       return closed;
     },
