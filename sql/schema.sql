@@ -140,6 +140,15 @@ begin
   return next;
 end $$;
 
+create function oriva.release_stopped_workers(worker_ids text[]) returns void
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+begin
+  delete from oriva.worker_heartbeats where worker_id = any(worker_ids);
+  perform graphile_worker.force_unlock_workers(worker_ids);
+end $$;
+
 create function oriva.tg_announce_key_change() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog

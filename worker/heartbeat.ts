@@ -1,9 +1,13 @@
 // Crash recovery. graphile-worker 0.17 leaves the jobs of a worker that died (SIGKILL, OOM, lost
 // machine) locked for 4 hours. Each worker process therefore beats every intervalMs for the
-// graphile-worker ids it runs, and every live process regularly unlocks the jobs of ids that have
-// not beaten for staleAfterMs (and have held their lock that long), via
-// graphile_worker.force_unlock_workers. Jobs of a dead worker run again within
+// graphile-worker ids it runs (0.17 locks jobs with the pool's id), and every live process
+// regularly unlocks the jobs of ids that have not beaten for staleAfterMs (and have held their lock
+// that long), via graphile_worker.force_unlock_workers. Jobs of a dead process run again within
 // staleAfterMs + intervalMs of any worker running.
+//
+// Within a live process, a pool can also stop on its own: graphile-worker shuts a pool down when it
+// cannot record a job's outcome (Postgres gone), leaving that job locked. A pool or worker that
+// stopped stops beating, and the next beat gives back whatever it still holds at once.
 import { hostname } from 'node:os';
 import type { WorkerEvents } from 'graphile-worker';
 import { run, type Pool } from '../lib/db.js';
@@ -11,7 +15,7 @@ import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
 
 const beat = sqlFile('worker/beat');
-const forget = sqlFile('worker/forget');
+const releaseStopped = sqlFile('worker/release_stopped');
 const unlockDead = sqlFile('worker/unlock_dead');
 
 export interface HeartbeatOptions {
@@ -41,21 +45,23 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
   };
   events.on('pool:create', ({ workerPool }) => born(workerPool.id));
   events.on('worker:create', ({ worker }) => born(worker.workerId));
-  // A worker that stopped (cleanly or after a fatal error) no longer beats: whatever it still holds
-  // is released by the next unlock.
-  events.on('worker:stop', ({ worker }) => {
-    ids.delete(worker.workerId);
-    gone.add(worker.workerId);
-  });
+  // A pool or worker that stopped (cleanly or after a fatal error) no longer beats, and whatever it
+  // still holds is given back on the next tick.
+  const stopped = (id: string) => {
+    ids.delete(id);
+    gone.add(id);
+  };
+  events.on('pool:release', ({ workerPool }) => stopped(workerPool.id));
+  events.on('worker:stop', ({ worker }) => stopped(worker.workerId));
 
   let running: Promise<void> | null = null;
   const tick = () =>
     (running ??= (async () => {
       try {
         if (gone.size > 0) {
-          const stopped = [...gone];
-          await run(pool, forget, [stopped]);
-          for (const id of stopped) gone.delete(id);
+          const released = [...gone];
+          await run(pool, releaseStopped, [released]);
+          for (const id of released) gone.delete(id);
         }
         if (ids.size > 0) await run(pool, beat, [[...ids], host, process.pid]);
         const [row] = await run<{ worker_ids: string[] }>(pool, unlockDead, [staleAfterMs]);
@@ -76,7 +82,7 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
       await running;
       for (const id of ids) gone.add(id);
       ids.clear();
-      if (gone.size > 0) await run(pool, forget, [[...gone]]).catch(() => {});
+      if (gone.size > 0) await run(pool, releaseStopped, [[...gone]]).catch(() => {});
     },
   };
 }

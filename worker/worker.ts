@@ -56,9 +56,9 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     concurrency,
     pollInterval: options.pollIntervalMs ?? 500,
     events,
-    // Completions and failures go through graphile-worker's batcher even with no delay: it retries
-    // errors with backoff, where 0.17's direct path leaves the rejection of an un-awaited
-    // completeJob unhandled when Postgres goes away.
+    // Completions and failures go through graphile-worker's batcher even with no delay: when
+    // Postgres is gone it shuts the pool down (restarted below, its jobs given back by the
+    // heartbeat), where 0.17's direct path leaves an un-awaited completeJob's rejection unhandled.
     preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, metrics }),
     crontabFile: fromRoot('worker', 'crontab'),
@@ -78,7 +78,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
 
   // graphile-worker 0.17 stops its pool by itself when it cannot keep the queue consistent (e.g.
   // Postgres restarted under a job completion). Start a fresh runner then, until closed: the old
-  // worker ids stop beating, so the next heartbeat releases whatever they still held.
+  // pool stops beating, and the next heartbeat gives back whatever it still held.
   let closing: Promise<void> | undefined;
   const supervise = (current: Runner) => {
     const restart = async () => {

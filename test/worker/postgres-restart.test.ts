@@ -1,12 +1,14 @@
 // Postgres restarts (fast shutdown: every session cut) while deliveries are queued and in flight:
 // none is lost. A private cluster, never the shared one.
+import type { ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { createApp } from '../../lib/apps.js';
 import { makePool } from '../../lib/db.js';
 import { privatePostgres } from '../helpers/private-postgres.js';
 import { testConfig, testLogger } from '../helpers/stack.js';
 import { startWorker } from '../../worker/worker.js';
-import { insertEvent, insertWebhook, until } from './helpers/fixtures.js';
+import { deliveryLog, insertEvent, insertWebhook, until } from './helpers/fixtures.js';
 import { startReceiver } from './helpers/receiver.js';
 
 const EVENTS = 30;
@@ -39,4 +41,37 @@ t.test('a Postgres restart with deliveries queued loses none of them', async (t)
     return r.rows[0]!.n === EVENTS && r;
   }, 30_000, 'every success recorded');
   t.same(rows, [{ n: EVENTS }], 'and every one is recorded as a success');
+});
+
+// graphile-worker shuts its pool down when it cannot record a job's outcome, leaving the job locked
+// by that pool (for 4 hours, on its own). The worker restarts the pool and gives the job back as
+// soon as Postgres answers: not after the stale-heartbeat sweep, set here to a minute.
+t.test('Postgres gone as a delivery is answered: the job is given back and delivered again', async (t) => {
+  const pg = await privatePostgres(t);
+  const pool = makePool(pg.url, { role: 'oriva_system', max: 2 });
+  t.teardown(() => pool.end());
+  const receiver = await startReceiver(t);
+  const held: ServerResponse[] = [];
+  receiver.on('/hook', (_req, res, n) => (n === 1 ? held.push(res) : res.writeHead(200).end()));
+  t.teardown(() => held.forEach((res) => res.destroy()));
+  const app = await createApp(pool, { id: 'work-buddy', name: 'Work Buddy', iconUrl: null, platform: false });
+  const hook = await insertWebhook(pool, app.app_id, { url: receiver.url('/hook') });
+  await insertEvent(pool, app.app_id);
+
+  const config = testConfig({ WEBHOOK_ALLOWLIST: '127.0.0.1' });
+  const worker = await startWorker(config, pg.url, testLogger('worker', config), { concurrency: 1, heartbeat: { intervalMs: 500, staleAfterMs: 60_000 } });
+  t.teardown(() => worker.close());
+  const [first] = await receiver.waitFor('/hook', 1, 20_000);
+  await pg.stop();
+  held[0]!.writeHead(200).end(); // answered, but neither the success nor the job's failure can be written
+  await sleep(1000);
+  await pg.start();
+  const back = Date.now();
+
+  const requests = await receiver.waitFor('/hook', 2, 30_000);
+  const after = requests[1]!.at - back;
+  t.ok(after < 15_000, `delivered again ${(after / 1000).toFixed(1)} s after Postgres came back`);
+  t.equal(requests[1]!.headers['webhook-id'], first!.headers['webhook-id'], 'with the same webhook-id');
+  const log = await until(async () => { const r = await deliveryLog(pool, hook.id); return r.length === 1 && r; }, 10_000, 'the success recorded');
+  t.match(log, [{ success: true, status_code: 200 }], 'and recorded once, as a success');
 });
