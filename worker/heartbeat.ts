@@ -1,13 +1,13 @@
 // Crash recovery. graphile-worker 0.17 leaves the jobs of a worker that died (SIGKILL, OOM, lost
 // machine) locked for 4 hours. Each worker process therefore beats every intervalMs for the
-// graphile-worker ids it runs (0.17 locks jobs with the pool's id), and every live process
-// regularly unlocks the jobs of ids that have not beaten for staleAfterMs (and have held their lock
-// that long), via graphile_worker.force_unlock_workers. Jobs of a dead process run again within
-// staleAfterMs + intervalMs of any worker running.
+// graphile-worker pools it runs, and every live process regularly unlocks the jobs of ids that have
+// not beaten for staleAfterMs (and have held their lock that long), via
+// graphile_worker.force_unlock_workers. Jobs of a dead process run again within staleAfterMs +
+// intervalMs of any worker running.
 //
 // Within a live process, a pool can also stop on its own: graphile-worker shuts a pool down when it
-// cannot record a job's outcome (Postgres gone), leaving that job locked. A pool or worker that
-// stopped stops beating, and the next beat gives back whatever it still holds at once.
+// cannot record a job's outcome (Postgres gone), leaving that job locked. A pool that stopped stops
+// beating, and the next beat gives back whatever it still holds at once.
 import { hostname } from 'node:os';
 import type { WorkerEvents } from 'graphile-worker';
 import { run, type Pool } from '../lib/db.js';
@@ -37,32 +37,31 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
   const gone = new Set<string>();
   const host = hostname();
 
-  // A worker beats from the moment it exists, before it can lock a job. So does the pool: with a
-  // local queue, jobs fetched ahead are locked by the pool's id.
-  const born = (id: string) => {
-    ids.add(id);
-    void run(pool, beat, [[id], host, process.pid]).catch(() => {});
+  // graphile-worker 0.17 locks every job with its pool's id (its workers' ids lock nothing), so a
+  // pool is what beats, from the moment it exists. A pool that stopped (cleanly, or on its own after
+  // a fatal error) no longer beats, and whatever it still holds is given back on the next tick.
+  events.on('pool:create', ({ workerPool }) => {
+    ids.add(workerPool.id);
+    void run(pool, beat, [[workerPool.id], host, process.pid]).catch(() => {});
+  });
+  events.on('pool:release', ({ workerPool }) => {
+    ids.delete(workerPool.id);
+    gone.add(workerPool.id);
+  });
+
+  // Forget the stopped pools' heartbeats and give back their jobs.
+  const releaseGone = async () => {
+    if (gone.size === 0) return;
+    const released = [...gone];
+    await run(pool, releaseStopped, [released]);
+    for (const id of released) gone.delete(id);
   };
-  events.on('pool:create', ({ workerPool }) => born(workerPool.id));
-  events.on('worker:create', ({ worker }) => born(worker.workerId));
-  // A pool or worker that stopped (cleanly or after a fatal error) no longer beats, and whatever it
-  // still holds is given back on the next tick.
-  const stopped = (id: string) => {
-    ids.delete(id);
-    gone.add(id);
-  };
-  events.on('pool:release', ({ workerPool }) => stopped(workerPool.id));
-  events.on('worker:stop', ({ worker }) => stopped(worker.workerId));
 
   let running: Promise<void> | null = null;
   const tick = () =>
     (running ??= (async () => {
       try {
-        if (gone.size > 0) {
-          const released = [...gone];
-          await run(pool, releaseStopped, [released]);
-          for (const id of released) gone.delete(id);
-        }
+        await releaseGone();
         if (ids.size > 0) await run(pool, beat, [[...ids], host, process.pid]);
         const [row] = await run<{ worker_ids: string[] }>(pool, unlockDead, [staleAfterMs]);
         if (row && row.worker_ids.length > 0) log.warn({ workerIds: row.worker_ids }, 'released the jobs of workers that stopped beating');
@@ -82,7 +81,7 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
       await running;
       for (const id of ids) gone.add(id);
       ids.clear();
-      if (gone.size > 0) await run(pool, releaseStopped, [[...gone]]).catch(() => {});
+      await releaseGone().catch(() => {});
     },
   };
 }
