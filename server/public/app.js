@@ -165,12 +165,9 @@ class Session {
         this.feed.setStatus(id, status);
         this.render();
       } else if (action === 'dismiss') {
-        const refocus = this.view.focusAfterRemoval(id, this.feed.sorted());
-        const hadFocus = this.view.nodes.get(id)?.contains(document.activeElement);
         await this.api.setStatus(id, 'dismissed', { dismissed_from: 'oriva_core' });
         this.feed.setStatus(id, 'dismissed');
         this.render();
-        if (hadFocus) refocus();
         announce(`Dismissed: ${n.title}`);
       } else if (action === 'open') {
         const url = safeActionUrl(n.action_url);

@@ -125,8 +125,12 @@ export class FeedView {
 
   render(notifications) {
     const keep = new Set(notifications.map((n) => n.id));
+    // Focus inside an item that goes away (dismissed here, or elsewhere and pushed in) moves to the
+    // item that takes its place, else the one before it, else the list: it never drops to <body>.
+    let refocusAt = -1;
     for (const [id, li] of this.nodes) {
       if (!keep.has(id)) {
+        if (li.contains(document.activeElement)) refocusAt = [...this.list.children].indexOf(li);
         li.remove();
         this.nodes.delete(id);
       }
@@ -142,19 +146,13 @@ export class FeedView {
       if (at !== li) this.list.insertBefore(li, at ?? null);
     });
     this.empty.hidden = notifications.length > 0;
+    if (refocusAt >= 0) {
+      const li = this.list.children[Math.min(refocusAt, this.list.children.length - 1)];
+      (li?.querySelector('button:not([hidden])') ?? this.list).focus();
+    }
   }
 
   refreshTimes() {
     for (const time of this.list.querySelectorAll('time[data-created]')) time.textContent = relativeTime(time.dataset.created);
-  }
-
-  /** Where focus goes when an item disappears: its neighbour's first button, else the list. */
-  focusAfterRemoval(id, notifications) {
-    const index = notifications.findIndex((n) => n.id === id);
-    const next = notifications[index + 1] ?? notifications[index - 1];
-    return () => {
-      const target = next && this.nodes.get(next.id)?.querySelector('button:not([hidden])');
-      (target ?? this.list).focus();
-    };
   }
 }

@@ -185,6 +185,11 @@ t.test('a hostile title renders as text and runs nothing', async (t) => {
   await item(two.page, id).waitFor({ state: 'detached', timeout: 3000 });
 });
 
+/** A button inside the feed has focus (not <body>, where focus goes when its element is removed). */
+function focusInFeed(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.activeElement?.closest('#feed') !== null && document.activeElement?.tagName === 'BUTTON');
+}
+
 t.test('read, unread, open (recorded as clicked, then followed) and mark all read', async (t) => {
   const [urgent, session, summary] = (await feed()).notifications;
   t.ok(urgent && session && summary);
@@ -216,8 +221,15 @@ t.test('read, unread, open (recorded as clicked, then followed) and mark all rea
   await one.page.getByRole('button', { name: 'Dismiss: Welcome to Oriva' }).focus();
   await one.page.keyboard.press('Enter');
   await item(one.page, welcome.id).waitFor({ state: 'detached', timeout: 3000 });
-  t.equal(await one.page.evaluate(() => document.activeElement?.closest('#feed') !== null && document.activeElement?.tagName === 'BUTTON'), true, 'focus stays in the feed');
+  t.equal(await focusInFeed(one.page), true, 'focus stays in the feed');
   await Promise.all([waitBadge(one.page, 2), waitBadge(two.page, 2)]);
+
+  // the same when the focused item goes because page 2 dismissed it and the change was pushed in
+  await one.page.getByRole('button', { name: 'Mark read: Payment failed' }).focus();
+  await two.page.getByRole('button', { name: 'Dismiss: Payment failed' }).click();
+  await item(one.page, urgent!.id).waitFor({ state: 'detached', timeout: 3000 });
+  t.equal(await focusInFeed(one.page), true, 'focus stays in the feed when a pushed dismissal removes the focused item');
+  await Promise.all([waitBadge(one.page, 1), waitBadge(two.page, 1)]);
 
   // mark all read from page 2
   await two.page.getByRole('button', { name: 'Mark all read' }).click();
