@@ -14,6 +14,7 @@ const expireInstances = sqlFile('gateway/expire_instances');
 const removeInstance = sqlFile('gateway/remove_instance');
 const admit = sqlFile('gateway/admit');
 const release = sqlFile('gateway/release');
+const FOREIGN_KEY_VIOLATION = '23503';
 
 export class ConnectionRegistry {
   readonly instanceId = randomUUID();
@@ -52,6 +53,18 @@ export class ConnectionRegistry {
 
   /** True when the connection was registered; false when the user is at the limit. */
   async admit(connectionId: string, userId: string): Promise<boolean> {
+    try {
+      return await this.register(connectionId, userId);
+    } catch (err) {
+      if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
+      // Another instance expired our row (our heartbeat came late, e.g. a stalled event loop or a
+      // slow database): beat now, which puts it and our open connections back, and try once more.
+      await this.beat();
+      return this.register(connectionId, userId);
+    }
+  }
+
+  private async register(connectionId: string, userId: string): Promise<boolean> {
     const [row] = await run<{ admitted: boolean }>(this.pool, admit, [this.instanceId, connectionId, userId, this.maxPerUser, this.options.instanceStaleMs]);
     return row?.admitted === true;
   }

@@ -82,6 +82,16 @@ t.test('a crashed instance stops counting once its heartbeat is stale', async (t
   t.equal(rows[0].n, 0, "a live instance's heartbeat deleted the dead one and its connections");
 });
 
+t.test('an instance whose row was expired (its heartbeat came late) still admits, and its connections count again', async (t) => {
+  const { auth } = await userAuth('paused');
+  await Client.open(t, gwA, { headers: auth });
+  // what another instance's heartbeat does when this one's is late: its row and connections go
+  await db.system.query('delete from oriva.gateway_instances where id = $1', [gwA.instanceId]);
+  await Client.open(t, gwA, { headers: auth });
+  const { rows } = await db.system.query(`select count(*)::int as n from oriva.gateway_connections where instance_id = $1 and user_id = 'paused'`, [gwA.instanceId]);
+  t.equal(rows[0].n, 2, 'the open connection was registered again, and the new one with it');
+});
+
 t.test('/metrics: connections, messages out, commit → push lag', async (t) => {
   const client = await Client.open(t, gwA, { headers: buddy.auth });
   await api(apiA, 'POST', '/apps/work-buddy/notifications', buddy.auth, { external_id: 'wb-metrics', user_id: 'zed', notification_type: 'x', title: 'T', body: 'B' });
