@@ -273,10 +273,11 @@ ui.markAllRead.addEventListener('click', () => page.session?.markAllRead());
 ui.feed.addEventListener('click', (event) => {
   const target = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
   const item = target?.closest('li[data-id]');
-  if (!target || !item || !page.session) return;
-  target.disabled = true;
+  if (!target || !item || !page.session || target.getAttribute('aria-disabled') === 'true') return;
+  // aria-disabled, not disabled: a disabled button loses focus, and focus must stay in the feed
+  target.setAttribute('aria-disabled', 'true');
   page.session.act(item.dataset.id, target.dataset.action).finally(() => {
-    target.disabled = false;
+    target.removeAttribute('aria-disabled');
   });
 });
 

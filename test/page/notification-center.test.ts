@@ -5,7 +5,7 @@
 // docs/notification-center.png (the README's).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
 import t from 'tap';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
 import { freePort } from '../../lib/listen.js';
@@ -216,12 +216,21 @@ t.test('read, unread, open (recorded as clicked, then followed) and mark all rea
   t.equal(await item(two.page, summary!.id).locator('.state').textContent(), 'Opened');
   await Promise.all([waitBadge(one.page, 3), waitBadge(two.page, 3)]);
 
-  // keyboard: dismiss with Enter, focus lands on the next notification's first button
+  // keyboard: dismiss with Enter, focus lands on the next notification's first button. The PATCH's
+  // answer is held back so that the gateway's push removes the item first (the order that once lost
+  // focus to <body>).
   const welcome = (await feed()).notifications.find((n) => n.status === 'unread' && n.id !== urgent!.id && n.id !== session!.id)!;
+  const holdAnswer = async (route: Route) => {
+    const response = await route.fetch();
+    await new Promise((r) => setTimeout(r, 500));
+    await route.fulfill({ response });
+  };
+  await one.page.route(`**/api/v1/notifications/${welcome.id}`, holdAnswer);
   await one.page.getByRole('button', { name: 'Dismiss: Welcome to Oriva' }).focus();
   await one.page.keyboard.press('Enter');
   await item(one.page, welcome.id).waitFor({ state: 'detached', timeout: 3000 });
   t.equal(await focusInFeed(one.page), true, 'focus stays in the feed');
+  await one.page.unrouteAll({ behavior: 'wait' }); // once the held answer has been given
   await Promise.all([waitBadge(one.page, 2), waitBadge(two.page, 2)]);
 
   // the same when the focused item goes because page 2 dismissed it and the change was pushed in
