@@ -28,6 +28,10 @@ export const DEFAULT_HEARTBEAT = { intervalMs: 5_000, staleAfterMs: 20_000 };
 export interface Heartbeat {
   /** Beat and unlock once now (also done on every interval). */
   tick(): Promise<void>;
+  /** True while the pool beats: from its creation until it is released (or forgotten). */
+  beats(poolId: string): boolean;
+  /** Stop beating a pool that stopped without being released; the next tick gives back its jobs. */
+  forget(poolId: string): void;
   stop(): Promise<void>;
 }
 
@@ -44,10 +48,10 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
     ids.add(workerPool.id);
     void run(pool, beat, [[workerPool.id], host, process.pid]).catch(() => {});
   });
-  events.on('pool:release', ({ workerPool }) => {
-    ids.delete(workerPool.id);
-    gone.add(workerPool.id);
-  });
+  const forget = (id: string) => {
+    if (ids.delete(id)) gone.add(id);
+  };
+  events.on('pool:release', ({ workerPool }) => forget(workerPool.id));
 
   // Forget the stopped pools' heartbeats and give back their jobs.
   const releaseGone = async () => {
@@ -76,6 +80,8 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
   void tick();
   return {
     tick,
+    beats: (id) => ids.has(id),
+    forget,
     stop: async () => {
       clearInterval(timer);
       await running;
