@@ -2,6 +2,17 @@
 // gateway (subscriptions). Type = `<event_category>.<event_type>`; a pattern is an exact type,
 // `<category>.*`, or `*`.
 
+/**
+ * Categories of the events the platform itself emits (notification state changes, installations,
+ * webhook health, broadcasts, preferences). Apps may not publish them: an event in one of them is
+ * always the platform's word.
+ */
+export const RESERVED_EVENT_CATEGORIES = ['notification', 'app', 'webhook', 'broadcast', 'preferences'] as const;
+
+export function isReservedCategory(category: string): boolean {
+  return (RESERVED_EVENT_CATEGORIES as readonly string[]).includes(category);
+}
+
 export const EVENT_PATTERN = /^(\*|[a-z][a-z0-9_]{0,63}\.(\*|[a-z][a-z0-9_]{0,63}))$/;
 
 export function eventTypeOf(event: { event_category: string; event_type: string }): string {

@@ -1,6 +1,8 @@
 // JSON Schemas (2020-12) shared by the endpoints: ajv validates with them and /openapi.json is
 // generated from them, so the documentation cannot drift from what the API accepts.
 
+import { APP_JSON_MAX_BYTES, APP_JSON_MAX_DEPTH } from '../app-json.js';
+
 export type JsonSchema = Record<string, unknown>;
 
 /** Opaque user ids: UUIDs, `user_456`, emails (DESIGN §3). */
@@ -24,8 +26,16 @@ export const link = {
   not: { pattern: '^\\s*([jJ][aA][vV][aA][sS][cC][rR][iI][pP][tT]|[vV][bB][sS][cC][rR][iI][pP][tT]|[dD][aA][tT][aA]):' },
 } as const;
 
-/** Free-form JSON object an app attaches (context_data, event_data). */
-export const jsonObject = { type: 'object', maxProperties: 100 } as const;
+/**
+ * Free-form JSON object an app attaches (context_data, event_data): bounded in depth and size
+ * (lib/app-json.ts) by the `x-app-json` keyword that server/middleware/validate.ts defines.
+ */
+export const jsonObject = {
+  type: 'object',
+  maxProperties: 100,
+  'x-app-json': true,
+  description: `Any JSON object of the app's, at most ${APP_JSON_MAX_DEPTH} levels deep and ${APP_JSON_MAX_BYTES} bytes as JSON.`,
+} as const;
 
 export const errorEnvelope = {
   type: 'object',

@@ -1,4 +1,4 @@
-import { EVENT_PATTERN } from '../events.js';
+import { EVENT_PATTERN, RESERVED_EVENT_CATEGORIES } from '../events.js';
 import { appId, jsonObject, limitOffset, pagination, timestamp, userId, uuid } from './common.js';
 
 const name = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' } as const;
@@ -8,22 +8,22 @@ export const eventCreate = {
   additionalProperties: false,
   required: ['event_category', 'event_type', 'entity_type', 'entity_id', 'user_id'],
   properties: {
-    event_category: name,
+    event_category: { ...name, description: `Reserved for the platform's own events (refused with 400 reserved_category): ${RESERVED_EVENT_CATEGORIES.join(', ')}` },
     event_type: name,
     entity_type: { type: 'string', minLength: 1, maxLength: 64 },
     entity_id: { type: 'string', minLength: 1, maxLength: 255 },
     user_id: userId,
-    event_data: jsonObject,
+    event_data: { ...jsonObject, description: `${jsonObject.description} Its \`source\` key is set by the platform (the publishing app's id); a value sent by the app is replaced.` },
   },
 } as const;
 
 export const eventCreateExample = {
-  event_category: 'notification',
-  event_type: 'dismissed',
-  entity_type: 'notification',
-  entity_id: 'wb_notif_123',
+  event_category: 'session',
+  event_type: 'started',
+  entity_type: 'session',
+  entity_id: 'session_789',
   user_id: 'user_456',
-  event_data: { dismissed_at: '2025-09-30T10:30:00Z', dismissed_from: 'work_buddy' },
+  event_data: { minutes: 30, partner_name: 'Sarah' },
 };
 
 export const eventCreated = {

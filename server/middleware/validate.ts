@@ -2,6 +2,7 @@
 // parameters are coerced to the schema's types (they arrive as text).
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { appJsonProblem } from '../../lib/app-json.js';
 import { AppError } from '../../lib/errors.js';
 import type { JsonSchema } from '../../lib/schemas/common.js';
 
@@ -10,6 +11,18 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 function makeAjv(coerce: boolean): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes: coerce, useDefaults: true, strictTuples: false });
   addFormats(ajv);
+  // App-supplied JSON (lib/schemas/common.ts jsonObject): bounded depth and size, checked without recursion.
+  ajv.addKeyword({
+    keyword: 'x-app-json',
+    type: 'object',
+    schemaType: 'boolean',
+    errors: true,
+    validate: function appJson(this: unknown, enabled: boolean, data: unknown): boolean {
+      const problem = enabled ? appJsonProblem(data) : null;
+      if (problem) (appJson as unknown as { errors: Partial<ErrorObject>[] }).errors = [{ keyword: 'x-app-json', message: problem, params: {} }];
+      return problem === null;
+    },
+  });
   return ajv;
 }
 

@@ -1,7 +1,8 @@
 // POST /apps/:appId/events (a generic event) and GET /apps/:appId/events (the app's event log).
 import type Router from '@koa/router';
 import { run } from '../../lib/db.js';
-import { toEventMessage, type EventRow } from '../../lib/events.js';
+import { AppError } from '../../lib/errors.js';
+import { isReservedCategory, toEventMessage, type EventRow } from '../../lib/events.js';
 import { eventCreate, eventCreated, eventCreateExample, eventList, eventQuery } from '../../lib/schemas/events.js';
 import { sqlFile } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, INTEGER } from './cursor.js';
@@ -39,7 +40,7 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/events',
     operationId: 'publishEvent',
     summary: 'Publish a generic platform event',
-    description: 'Stored in the event log (with a monotonic seq), delivered to matching webhooks of this app and pushed over WebSockets. event_data.source defaults to the app id.',
+    description: "Stored in the event log (with a monotonic seq), delivered to matching webhooks of this app and pushed over WebSockets. event_data.source is always the app's id (set by the platform). The platform's own categories (notification, app, webhook, broadcast, preferences) are refused with 400 reserved_category.",
     tag: 'Events',
     who: 'app',
     body: eventCreate,
@@ -49,14 +50,20 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
     idempotent: true,
     success: { status: 200, description: 'Stored', schema: eventCreated, example: { success: true, event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, timestamp: '2025-09-30T10:30:00.000Z' } },
     errors: [400, 403, 409, 413, 415, 422, 429],
-  }, async ({ ctx, params, body, write }) =>
-    write(async (client) => {
+  }, async ({ ctx, params, body, write }) => {
+    if (isReservedCategory(body.event_category)) {
+      throw new AppError(400, 'reserved_category', `event_category "${body.event_category}" is reserved for events the platform emits`, [
+        { path: 'body/event_category', message: 'is reserved for events the platform emits' },
+      ]);
+    }
+    return write(async (client) => {
       const [row] = await run<{ id: string; seq: number; created_at: Date }>(client, insertEvent, [
         params.appId, body.user_id, body.event_category, body.event_type, body.entity_type, body.entity_id,
-        JSON.stringify({ source: params.appId, ...body.event_data }), ctx.ip || null, ctx.get('user-agent').slice(0, 512) || null,
+        JSON.stringify({ ...body.event_data, source: params.appId }), ctx.ip || null, ctx.get('user-agent').slice(0, 512) || null,
       ]);
       return { status: 200, body: { success: true, event_id: row!.id, seq: row!.seq, timestamp: row!.created_at.toISOString() } };
-    }));
+    });
+  });
 
   defineRoute<{ appId: string }, EventQuery>(router, deps, {
     method: 'get',
