@@ -156,6 +156,17 @@ export class Hub {
     });
   }
 
+  /** The event's frame; one that cannot be serialised is logged, counted and sent without its data. */
+  private frameOf(row: EventRow): Buffer {
+    try {
+      return eventFrame(row);
+    } catch (err) {
+      this.metrics.unserialisable.inc();
+      this.log.error({ seq: row.seq, eventId: row.id, err: (err as Error).message }, 'event cannot be serialised: sent without its event_data');
+      return eventFrame(row, 'event_data could not be serialised');
+    }
+  }
+
   /** Released events, in seq order (listener hook). */
   dispatch(rows: EventRow[], notifiedAt: Map<number, number>): void {
     const countUsers = new Set<string>();
@@ -171,7 +182,7 @@ export class Hub {
           if (!conn.pending) conn.lastSeq = row.seq;
           return;
         }
-        frame ??= eventFrame(row);
+        frame ??= this.frameOf(row);
         if (conn.pending) {
           conn.pending.push({ seq: row.seq, frame });
           if (conn.pending.length > this.options.pendingLimit) this.end(conn, CLOSE.tryAgain, 'too many events during resume: reconnect', 'pending_limit');
@@ -252,7 +263,7 @@ export class Hub {
           if (rows.length > this.options.replayLimit) {
             frames.push(gapFrame(after, upTo, 'too_far_behind'));
           } else {
-            for (const row of rows) if (!conn.patterns || matchesAny(conn.patterns, eventTypeOf(row))) frames.push(eventFrame(row));
+            for (const row of rows) if (!conn.patterns || matchesAny(conn.patterns, eventTypeOf(row))) frames.push(this.frameOf(row));
           }
         }
         conn.lastSeq = upTo;

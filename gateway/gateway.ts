@@ -54,7 +54,7 @@ export async function startGateway(
     onConnected: () => watch?.checkAll(),
     onKeysChanged: (appId) => watch?.changed(appId),
   });
-  const metrics = new GatewayMetrics({ connections: () => hub?.counts() ?? { user: 0, app: 0 }, hwm: () => listener.hwm, listening: () => listener.listening });
+  const metrics = new GatewayMetrics({ connections: () => hub?.counts() ?? { user: 0, app: 0 }, hwm: () => listener.hwm, listening: () => listener.listening, releaseLagMs: () => listener.releaseLagMs() });
   hub = new Hub(pool, log, options, metrics, () => listener.hwm);
   const connections = hub;
   const revocations = (watch = new RevocationWatch(pool, log, options, connections));
@@ -79,7 +79,11 @@ export async function startGateway(
 
   const app = uws.App();
   app.get('/healthz', (res) => {
-    res.cork(() => res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: listener.listening ? 'ok' : 'degraded', listening: listener.listening })));
+    // Degraded (503) while the LISTEN connection is down or events wait longer than the allowed release lag.
+    const lagMs = Math.round(listener.releaseLagMs());
+    const healthy = listener.listening && lagMs <= options.maxReleaseLagMs;
+    res.cork(() => res.writeStatus(healthy ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json')
+      .end(JSON.stringify({ status: healthy ? 'ok' : 'degraded', listening: listener.listening, release_lag_ms: lagMs })));
   });
   app.get('/metrics', (res) => {
     let aborted = false;

@@ -10,10 +10,14 @@
 //      (the fence). A transaction holding an uncommitted seq s <= max_seq had its xid before s was
 //      allocated (migrations/current/4-gateway.sql makes sure of that), s was allocated before
 //      max_seq, which committed before our snapshot, which precedes the fence: so its xid < fence.
-//   2. settle: wait until no transaction older than the fence runs (snapshot xmin >= fence), then
-//      read (hwm, max_seq] in that snapshot: those rows are final. Release them; hwm = max_seq.
-// Only writing transactions hold xids, so the wait is as long as the concurrent writing
-// transactions, usually none. The fence costs one xid per round (rounds coalesce under load).
+//   2. settle: wait until no transaction older than the fence that could write an event runs
+//      (sql/gateway/writers_settled.sql: sessions of this database with access to schema oriva),
+//      then read (hwm, max_seq] in a later statement, whose snapshot therefore sees every such
+//      commit: those rows are final. Release them; hwm = max_seq.
+// Only writing transactions hold xids, so the wait is as long as our concurrent writing
+// transactions, usually none; a transaction in another database or of another role never holds it,
+// and our own roles' idle transactions are ended by idle_in_transaction_session_timeout (lib/db.ts).
+// The fence costs one xid per round (rounds coalesce under load).
 import pg from 'pg';
 import { run, type Pool } from '../lib/db.js';
 import type { EventRow } from '../lib/events.js';
@@ -22,6 +26,7 @@ import { sqlFile } from '../lib/sql.js';
 import type { GatewayOptions } from './options.js';
 
 const boundQuery = sqlFile('gateway/bound');
+const writersSettled = sqlFile('gateway/writers_settled');
 const settledRange = sqlFile('gateway/settled_range');
 const listenQuery = sqlFile('gateway/listen');
 const listenKeysQuery = sqlFile('gateway/listen_keys');
@@ -50,6 +55,8 @@ export class EventListener {
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** When the NOTIFY of a seq arrived (≈ its commit), for the commit → push lag. */
   private readonly notifiedAt = new Map<number, number>();
+  /** When the listener first knew of an event it has not released yet (null when caught up). */
+  private behindSince: number | null = null;
   /** Resolved at the next NOTIFY: ends a settle wait early. */
   private nextNotify: Promise<void> | null = null;
   private wakeNotify: () => void = () => {};
@@ -74,6 +81,7 @@ export class EventListener {
   /** Something may have committed: run a pump round soon (rounds never overlap). */
   kick(): void {
     this.dirty = true;
+    this.behindSince ??= performance.now();
     if (!this.pumping && !this.closed && this.hwm >= 0) this.pumping = this.loop();
   }
 
@@ -102,7 +110,13 @@ export class EventListener {
         delay = Math.min(delay * 2, this.options.reconnectMaxMs);
       }
     }
+    if (!this.dirty) this.behindSince = null;
     this.pumping = null;
+  }
+
+  /** Release lag: how long the oldest known, unreleased commit has waited (0 when caught up). */
+  releaseLagMs(): number {
+    return this.behindSince === null ? 0 : performance.now() - this.behindSince;
   }
 
   private async pumpOnce(release: boolean): Promise<void> {
@@ -112,10 +126,11 @@ export class EventListener {
     let wait = 1;
     let from = Math.max(this.hwm, 0);
     if (!release) from = maxSeq; // start(): only wait for the fence
+    let settled = false;
     for (;;) {
       if (this.closed) return;
-      const rows = await run<EventRow & { settled: boolean }>(this.pool, settledRange, [from, maxSeq, this.options.pageSize, bound!.fence]);
-      if (!rows[0]?.settled) {
+      settled ||= (await run<{ settled: boolean }>(this.pool, writersSettled, [bound!.fence]))[0]?.settled === true;
+      if (!settled) {
         // An older transaction is still running. Look again at the next commit NOTIFY, or after a
         // short wait (transactions that write no event commit without a NOTIFY).
         this.nextNotify ??= new Promise<void>((resolve) => (this.wakeNotify = resolve));
@@ -123,8 +138,8 @@ export class EventListener {
         wait = Math.min(wait * 2, 8);
         continue;
       }
-      const events = rows[0].seq === null ? [] : rows;
-      if (events.length > 0 && release) this.hooks.onEvents(events, this.notifiedAt);
+      const events = release ? await run<EventRow>(this.pool, settledRange, [from, maxSeq, this.options.pageSize]) : [];
+      if (events.length > 0) this.hooks.onEvents(events, this.notifiedAt);
       if (events.length < this.options.pageSize) break;
       from = events[events.length - 1]!.seq;
       this.hwm = from;

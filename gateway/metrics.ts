@@ -6,6 +6,8 @@ export interface GatewayStats {
   connections(): { user: number; app: number };
   hwm(): number;
   listening(): boolean;
+  /** ms since the oldest committed, unreleased event became known (0 when caught up). */
+  releaseLagMs(): number;
 }
 
 export class GatewayMetrics {
@@ -14,6 +16,7 @@ export class GatewayMetrics {
   readonly refused: Counter<'reason'>;
   readonly closed: Counter<'reason'>;
   readonly lag: Histogram;
+  readonly unserialisable: Counter;
 
   constructor(stats: GatewayStats) {
     const self = this;
@@ -52,6 +55,19 @@ export class GatewayMetrics {
       collect() {
         this.set(stats.listening() ? 1 : 0);
       },
+    });
+    new Gauge({
+      name: 'oriva_gateway_release_lag_seconds',
+      help: 'How long the oldest committed but unreleased event has waited (0 when caught up)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats.releaseLagMs() / 1000);
+      },
+    });
+    this.unserialisable = new Counter({
+      name: 'oriva_gateway_unserialisable_events_total',
+      help: 'Events whose event_data could not be serialised; sent without it',
+      registers: [this.registry],
     });
     this.refused = new Counter({ name: 'oriva_gateway_upgrades_refused_total', help: 'Upgrades refused, by reason', labelNames: ['reason'], registers: [this.registry] });
     this.closed = new Counter({ name: 'oriva_gateway_closed_by_server_total', help: 'Connections closed by the gateway, by reason', labelNames: ['reason'], registers: [this.registry] });

@@ -28,6 +28,8 @@ export interface GatewayOptions {
   reconnectMaxMs: number;
   /** Rows read per pump round trip. */
   pageSize: number;
+  /** /healthz says degraded (503) when a committed event has waited longer than this to be released. */
+  maxReleaseLagMs: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: Readonly<GatewayOptions> = Object.freeze({
@@ -45,6 +47,7 @@ export const DEFAULT_GATEWAY_OPTIONS: Readonly<GatewayOptions> = Object.freeze({
   reconnectMinMs: 100,
   reconnectMaxMs: 5000,
   pageSize: 1000,
+  maxReleaseLagMs: 10_000,
 });
 
 const ENV: Record<keyof GatewayOptions, string> = {
@@ -62,6 +65,7 @@ const ENV: Record<keyof GatewayOptions, string> = {
   reconnectMinMs: 'GATEWAY_RECONNECT_MIN_MS',
   reconnectMaxMs: 'GATEWAY_RECONNECT_MAX_MS',
   pageSize: 'GATEWAY_PAGE_SIZE',
+  maxReleaseLagMs: 'GATEWAY_MAX_RELEASE_LAG_MS',
 };
 
 /** Defaults, overridden by GATEWAY_* variables, then by explicit overrides; validated. */

@@ -63,7 +63,15 @@ export function parseClientMessage(text: string): ParseResult {
   }
 }
 
-export const eventFrame = (row: EventRow): Buffer => Buffer.from(JSON.stringify({ type: 'event', ...toEventMessage(row) }));
+/**
+ * An event frame. With `omitted` (a reason), the event goes out without its event_data and with
+ * `event_data_omitted: <reason>`: a row that cannot be serialised (nested deeper than the stack allows,
+ * written before the API bounded app JSON or by SQL) still moves every stream past its seq.
+ */
+export const eventFrame = (row: EventRow, omitted?: string): Buffer =>
+  Buffer.from(JSON.stringify(omitted
+    ? { type: 'event', ...toEventMessage({ ...row, event_data: {} }), event_data_omitted: omitted }
+    : { type: 'event', ...toEventMessage(row) }));
 export const readyFrame = (connectionId: string, seq: number) => JSON.stringify({ type: 'ready', connection_id: connectionId, seq });
 export const countsFrame = (unread: number) => JSON.stringify({ type: 'counts', unread });
 export const subscribedFrame = (events: string[]) => JSON.stringify({ type: 'subscribed', events });

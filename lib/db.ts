@@ -15,6 +15,20 @@ export type Queryable = pg.Pool | pg.PoolClient | pg.Client;
  */
 export type DbRole = 'oriva_api' | 'oriva_system';
 
+/**
+ * Session limits of our own connections, set in the startup packet. A transaction left idle holds back
+ * real-time release (gateway/listener.ts) and vacuum, so it is ended after IDLE_TRANSACTION_TIMEOUT_MS;
+ * the API's statements are bounded too. (Not `alter role … set`: that applies to the login role only,
+ * and every session of ours logs in as the owner and switches role.)
+ */
+export const IDLE_TRANSACTION_TIMEOUT_MS = 60_000;
+export const API_STATEMENT_TIMEOUT_MS = 30_000;
+
+export function sessionLimits(role: DbRole | null): string {
+  const limits = `-c idle_in_transaction_session_timeout=${IDLE_TRANSACTION_TIMEOUT_MS}`;
+  return role === 'oriva_api' ? `${limits} -c statement_timeout=${API_STATEMENT_TIMEOUT_MS}` : limits;
+}
+
 export interface PoolOptions {
   role: DbRole;
   max?: number;
@@ -30,7 +44,7 @@ export function makePool(connectionString: string, { role, max = 10, application
     idleTimeoutMillis: 300_000,
     application_name: applicationName,
     // The role is switched in the startup packet, so no connection is ever used as the owner.
-    options: `-c role=${role}`,
+    options: `-c role=${role} ${sessionLimits(role)}`,
   });
   // An idle client losing its server (Postgres restart) must not crash the process.
   pool.on('error', () => {});

@@ -243,6 +243,23 @@ create function oriva.webhook_owner(p_id uuid) returns text
   set search_path = pg_catalog
   as $$ select w.app_id from oriva.app_webhooks w where w.id = p_id $$;
 
+create function oriva.writers_settled(fence xid8) returns boolean
+  language sql volatile security definer
+  set search_path = pg_catalog
+  as $$
+  select pg_snapshot_xmin(pg_current_snapshot()) >= fence
+      or (not exists (
+            select 1 from pg_stat_activity a
+            where a.datname = current_database()
+              and a.backend_xid is not null
+              and age(a.backend_xid) > age(fence::xid)
+              and has_schema_privilege(a.usesysid, 'oriva', 'USAGE'))
+          and not exists (
+            select 1 from pg_prepared_xacts p
+            where p.database = current_database()
+              and age(p.transaction) > age(fence::xid)))
+$$;
+
 create table oriva.api_keys (
   id uuid default gen_random_uuid() not null,
   app_id text not null,

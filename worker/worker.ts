@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger as GraphileLogger, run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import type { Config } from '../lib/config.js';
-import { makePool } from '../lib/db.js';
+import { makePool, sessionLimits } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { fromRoot } from '../lib/paths.js';
 import { DEFAULT_TIMEOUT_MS, makeWebhookClient } from '../lib/webhooks/http-client.js';
@@ -38,7 +38,7 @@ export interface WorkerOptions {
 export async function startWorker(config: Config, databaseUrl: string, log: Logger, options: WorkerOptions = {}): Promise<WorkerHandle> {
   const concurrency = options.concurrency ?? config.workerConcurrency;
   // graphile-worker's own pool runs as the login role (it owns the graphile_worker schema).
-  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: concurrency + 4, application_name: 'oriva-worker' });
+  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: concurrency + 4, application_name: 'oriva-worker', options: sessionLimits(null) });
   pgPool.on('error', (err) => log.warn({ err }, 'idle worker connection lost'));
   pgPool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'worker connection lost')));
   // The tasks' statements run as oriva_system.

@@ -36,7 +36,8 @@ export type HttpOutcome =
       body: string | null;
       headers: Record<string, string> | null;
       error: string;
-      kind: 'status' | 'timeout' | 'refused' | 'network';
+      /** unsendable: nothing was sent; the worker could not build the request (never retried). */
+      kind: 'status' | 'timeout' | 'refused' | 'network' | 'unsendable';
       retryAfter: string | undefined;
     };
 

@@ -4,7 +4,8 @@
 //   retry_backoff_seconds × 2^(n-1) × (1 + jitter), jitter uniform in [0, 0.25)
 // (default 1 s: 1, 2, 4, 8, 16 s, each up to 25 % later, never earlier), while n ≤ max_retries.
 // A 429 or 503 with Retry-After waits at least that long (capped at one hour). 410 Gone disables
-// the webhook at once; so do DISABLE_AFTER_CONSECUTIVE_FAILURES failures in a row.
+// the webhook at once; so do DISABLE_AFTER_CONSECUTIVE_FAILURES failures in a row. An attempt whose
+// request could not be built (an unsendable event) is recorded and never retried.
 
 export const DISABLE_AFTER_CONSECUTIVE_FAILURES = 100;
 export const MAX_RETRY_AFTER_MS = 3600_000;
@@ -14,6 +15,8 @@ export interface FailedAttempt {
   attempt: number;
   status: number | null;
   retryAfterMs: number | null;
+  /** The request could not even be built (the event cannot be serialised): retrying cannot help. */
+  unsendable?: boolean;
 }
 
 export interface WebhookRetrySettings {
@@ -33,6 +36,7 @@ export function backoffMs(attempt: number, backoffSeconds: number, random: () =>
 
 /** What follows a failed attempt, given the webhook's failure count after recording it. */
 export function afterFailure(failed: FailedAttempt, settings: WebhookRetrySettings, consecutiveFailures: number, random: () => number = Math.random): FailureDecision {
+  if (failed.unsendable) return { action: 'give_up' };
   if (failed.status === 410) return { action: 'disable', reason: 'endpoint answered 410 Gone' };
   if (consecutiveFailures >= DISABLE_AFTER_CONSECUTIVE_FAILURES) {
     return { action: 'disable', reason: `${consecutiveFailures} consecutive failed deliveries` };

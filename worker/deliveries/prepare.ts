@@ -28,11 +28,20 @@ export interface PreparedDelivery {
   body: string;
 }
 
-export type Prepared = { ready: true; delivery: PreparedDelivery } | { ready: false; reason: string };
+/**
+ * ready: send it. skipped: nothing to send any more (not an attempt). unsendable: the event cannot be
+ * serialised (event_data nested deeper than the stack allows, written before the API bounded app JSON
+ * or by SQL): recorded as a failed attempt with the reason, never retried, replayable once fixed.
+ */
+export type Prepared =
+  | { ready: true; delivery: PreparedDelivery }
+  | { ready: false; reason: string }
+  | { ready: 'unsendable'; delivery: PreparedDelivery; error: string };
 
-export function webhookBody(event: EventRow): string {
-  const message = toEventMessage(event);
-  return JSON.stringify({ type: eventTypeOf(event), timestamp: message.timestamp, data: message });
+export function webhookBody(event: EventRow, omitted?: string): string {
+  const message = toEventMessage(omitted ? { ...event, event_data: {} } : event);
+  const data = omitted ? { ...message, event_data_omitted: omitted } : message;
+  return JSON.stringify({ type: eventTypeOf(event), timestamp: message.timestamp, data });
 }
 
 export async function prepareDelivery(pool: Pool, job: WebhookDeliverPayload): Promise<Prepared> {
@@ -42,5 +51,12 @@ export async function prepareDelivery(pool: Pool, job: WebhookDeliverPayload): P
   if (!row.event) return { ready: false, reason: 'event no longer exists' };
   if (row.event.app_id !== row.app_id) return { ready: false, reason: 'event belongs to another app' };
   const { event, ...webhook } = row;
-  return { ready: true, delivery: { job, webhook, eventType: eventTypeOf(event), eventId: event.id, body: webhookBody(event) } };
+  const delivery = { job, webhook, eventType: eventTypeOf(event), eventId: event.id };
+  try {
+    return { ready: true, delivery: { ...delivery, body: webhookBody(event) } };
+  } catch (err) {
+    // The log row keeps the envelope without event_data.
+    const error = `the event cannot be serialised: ${(err as Error).message}`;
+    return { ready: 'unsendable', delivery: { ...delivery, body: webhookBody(event, error) }, error };
+  }
 }

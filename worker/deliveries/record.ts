@@ -46,7 +46,7 @@ export async function recordOutcome(pool: Pool, successes: SuccessBatcher, deliv
   return transaction(pool, async (client) => {
     const [counts] = await run<{ consecutive_failures: number }>(client, recordAttempt, attemptValues(delivery, outcome));
     const decision = afterFailure(
-      { attempt: job.attempt, status: outcome.status, retryAfterMs: parseRetryAfter(outcome.retryAfter) },
+      { attempt: job.attempt, status: outcome.status, retryAfterMs: parseRetryAfter(outcome.retryAfter), unsendable: outcome.kind === 'unsendable' },
       webhook,
       counts?.consecutive_failures ?? 0,
     );

@@ -4,22 +4,29 @@
 // the same attempt again, with the same webhook-id).
 import type { Task } from 'graphile-worker';
 import type { WebhookDeliverPayload } from '../../lib/jobs.js';
+import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
 import { callWebhook } from '../deliveries/call.js';
 import { prepareDelivery } from '../deliveries/prepare.js';
 import { recordOutcome } from '../deliveries/record.js';
 import { makeSuccessBatcher } from '../deliveries/success-batch.js';
 import type { TaskDeps } from './index.js';
 
+const unsendable = (error: string): HttpOutcome =>
+  ({ ok: false, status: null, ms: 0, body: null, headers: null, error, kind: 'unsendable', retryAfter: undefined });
+
 export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps): Task {
   const successes = makeSuccessBatcher(pool);
   return async (payload, helpers) => {
     const job = payload as WebhookDeliverPayload;
     const prepared = await prepareDelivery(pool, job);
-    if (!prepared.ready) {
+    if (prepared.ready === false) {
       log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
       return;
     }
-    const outcome = await callWebhook(webhookClient, prepared.delivery);
+    if (prepared.ready === 'unsendable') {
+      log.error({ jobId: helpers.job.id, deliveryId: job.delivery_id, eventId: prepared.delivery.eventId, err: prepared.error }, 'event cannot be sent: recorded as a failed delivery');
+    }
+    const outcome = prepared.ready === 'unsendable' ? unsendable(prepared.error) : await callWebhook(webhookClient, prepared.delivery);
     const label = outcome.ok ? 'success' : 'failure';
     metrics.deliveries.inc({ outcome: label });
     metrics.deliverySeconds.observe({ outcome: label }, outcome.ms / 1000);
