@@ -18,6 +18,8 @@ export interface Config {
   allowedOrigins: string[];
   retentionDays: number;
   workerConcurrency: number;
+  /** Most webhooks one app may have (an app's endpoints are what its deliveries cost the worker). */
+  webhooksPerApp: number;
   logLevel: string;
   rateLimits: {
     windowMs: number;
@@ -26,6 +28,7 @@ export interface Config {
     queries: number;
     webhooks: number;
     wsConnectionsPerUser: number;
+    wsConnectionsPerApp: number;
   };
 }
 
@@ -91,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: list(env, 'ALLOWED_ORIGINS'),
     retentionDays: int(env, 'RETENTION_DAYS', 90, 1, 36500),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000),
+    webhooksPerApp: int(env, 'WEBHOOKS_PER_APP_MAX', 20, 1, 10_000),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'warn' : 'info'),
     rateLimits: {
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 15 * 60 * 1000, 1000, 24 * 3600 * 1000),
@@ -99,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queries: int(env, 'RATE_LIMIT_QUERIES', 1000, 1, 10_000_000),
       webhooks: int(env, 'RATE_LIMIT_WEBHOOKS', 50, 1, 10_000_000),
       wsConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
+      wsConnectionsPerApp: int(env, 'WS_MAX_CONNECTIONS_PER_APP', 100, 1, 1_000_000),
     },
   };
 }

@@ -20,3 +20,19 @@ export const unauthorized = (message = 'Missing or invalid credentials') => new 
 export const forbidden = (message = 'Not allowed to act on this resource') => new AppError(403, 'forbidden', message);
 export const notFound = (message = 'Not found') => new AppError(404, 'not_found', message);
 export const conflict = (message: string, details?: unknown) => new AppError(409, 'conflict', message, details);
+
+/** Node socket errors and Postgres SQLSTATEs that mean "the database cannot be reached right now". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const LOST_CONNECTION = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended)/;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || e.code.startsWith('08'))) return true;
+  return typeof e?.message === 'string' && LOST_CONNECTION.test(e.message);
+}
+
+/** Seconds a client should wait before retrying while the database is away. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+export const unavailable = () =>
+  new AppError(503, 'unavailable', 'The service cannot reach its database right now; retry later', undefined, { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) });

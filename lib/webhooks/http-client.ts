@@ -55,7 +55,8 @@ export function guardedLookup(allowlist: readonly string[], resolver?: Resolver)
       if (err) return callback(err, '', 4);
       for (const { address } of trustedName ? [] : addresses) {
         const refusal = addressRefusal(address, allowlist);
-        if (refusal) return callback(Object.assign(new RefusedAddressError(`${hostname} resolves to ${refusal}`), { errno: 0, syscall: 'lookup' }), '', 4);
+        // The delivery log is the app's to read: say why, not which internal address the name has.
+        if (refusal) return callback(Object.assign(new RefusedAddressError(`${hostname} resolves to a private address`), { errno: 0, syscall: 'lookup' }), '', 4);
       }
       if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 4);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
@@ -89,7 +90,7 @@ function guardedConnector(allowlist: readonly string[], timeoutMs: number, resol
       const refusal = remote ? (trustedName ? null : addressRefusal(remote, allowlist)) : 'the connected address is unknown';
       if (refusal) {
         socket.destroy();
-        return callback(new RefusedAddressError(`connected to ${refusal}`), null);
+        return callback(new RefusedAddressError(`connected to ${remote ? 'a non-public address' : 'an unknown address'}`), null);
       }
       callback(null, socket);
     });

@@ -135,9 +135,9 @@ export async function checkWebhookUrl(rawUrl: string, allowlist: readonly string
   } catch {
     addresses = [];
   }
-  for (const address of addresses) {
-    const refusal = addressRefusal(address, allowlist);
-    if (refusal) return `webhook_url host ${host} resolves to ${refusal}; only public addresses may receive webhooks`;
+  // The answer never says which address a name resolved to: that would map internal names for an app.
+  if (addresses.some((address) => addressRefusal(address, allowlist))) {
+    return `webhook_url host ${host} resolves to a private address; only public addresses may receive webhooks`;
   }
   if (url.protocol !== 'https:') {
     const allAllowlisted = addresses.length > 0 && addresses.every((a) => isAllowlisted(a, allowlist));

@@ -2,7 +2,7 @@
 // Postgres refusing a value (bad text, a check, a duplicate) is the client's input: a 4xx, never a
 // 500. 5xx say nothing internal; they are logged with the request id.
 import type { Middleware } from 'koa';
-import { AppError } from '../../lib/errors.js';
+import { AppError, isDatabaseUnavailable, unavailable } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 
 export function errorEnvelope(log: Logger): Middleware {
@@ -10,7 +10,7 @@ export function errorEnvelope(log: Logger): Middleware {
     try {
       await next();
     } catch (err) {
-      const known = err instanceof AppError ? err : (fromPostgresError(err) ?? fromHttpError(err));
+      const known = err instanceof AppError ? err : (fromPostgresError(err) ?? fromHttpError(err) ?? (isDatabaseUnavailable(err) ? unavailable() : null));
       if (known) {
         if (known.status >= 500) log.warn({ err, requestId: ctx.state.requestId }, 'service unavailable');
         ctx.status = known.status;

@@ -34,7 +34,8 @@ export class PostgresLimiterDb {
 
   async ratelimiter(key: string, _nowMs: number, durationMs: number, max: number, peek: string): Promise<[number, number, number]> {
     const taken = await takeHits(this.pool, key, durationMs, max, peek === '1' ? 0 : 1);
-    return [taken.remaining, Math.floor(taken.resetMs / 1000), max];
+    // Rounded up: a client that waits until the reset (or Retry-After) finds the window renewed.
+    return [taken.remaining, Math.ceil(taken.resetMs / 1000), max];
   }
 }
 
@@ -74,7 +75,7 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
         'Retry-After': String(after),
         'X-RateLimit-Limit': String(max),
         'X-RateLimit-Remaining': String(taken.remaining),
-        'X-RateLimit-Reset': String(Math.floor(taken.resetMs / 1000)),
+        'X-RateLimit-Reset': String(Math.ceil(taken.resetMs / 1000)),
       });
     },
   };
@@ -94,7 +95,9 @@ function asAppError(limiter: Middleware): Middleware {
       const e = err as { status?: number; message?: string; headers?: Record<string, string | number> };
       if (e.status !== 429) throw err;
       const headers = Object.fromEntries(Object.entries(e.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      const after = Math.max(1, Number(headers['Retry-After'] ?? 1));
+      // koa-ratelimit rounds Retry-After down; count it up from the (rounded-up) reset instead.
+      const resetMs = Number(headers['X-RateLimit-Reset'] ?? 0) * 1000;
+      const after = Math.max(1, Math.ceil((resetMs - Date.now()) / 1000));
       headers['Retry-After'] = String(after);
       throw new AppError(429, 'rate_limited', e.message ?? 'Rate limit exceeded', { retry_after: after }, headers);
     }

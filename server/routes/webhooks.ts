@@ -12,6 +12,7 @@ import type { Caller } from '../middleware/auth.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
 const insertWebhook = sqlFile('webhooks/insert');
+const lockAppWebhooks = sqlFile('webhooks/lock_app');
 const listWebhooks = sqlFile('webhooks/list');
 const updateWebhook = sqlFile('webhooks/update');
 const deleteWebhook = sqlFile('webhooks/delete');
@@ -64,7 +65,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/webhooks',
     operationId: 'createWebhook',
     summary: 'Subscribe a URL to event patterns',
-    description: 'Patterns: an exact type (notification.dismissed), category.* or *. The URL must be https and not resolve to a private, loopback, link-local, CGNAT or metadata address (unless allowlisted). webhook_secret (whsec_…) is returned once.',
+    description: 'Patterns: an exact type (notification.dismissed), category.* or *. The URL must be https and not resolve to a private, loopback, link-local, CGNAT or metadata address (unless allowlisted). webhook_secret (whsec_…) is returned once. An app has at most WEBHOOKS_PER_APP_MAX webhooks (default 20); one more is 409 webhook_limit.',
     tag: 'Webhooks',
     who: 'app',
     body: webhookCreate,
@@ -76,14 +77,17 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
       status: 201, description: 'Created', schema: webhookCreated,
       example: { success: true, webhook_id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', created_at: '2025-09-30T10:00:00.000Z' },
     },
-    errors: [400, 403, 413, 415, 422, 429],
+    errors: [400, 403, 409, 413, 415, 422, 429],
   }, async ({ params, body, write }) => {
     await urlRefusal(body.webhook_url);
     const secret = newWebhookSecret();
+    const cap = deps.config.webhooksPerApp;
     return write(async (client) => {
+      await run(client, lockAppWebhooks, [params.appId]);
       const [row] = await run<WebhookRow>(client, insertWebhook, [
-        params.appId, body.webhook_url, secret, body.subscribed_events, body.is_active ?? true, body.max_retries ?? null, body.retry_backoff_seconds ?? null,
+        params.appId, body.webhook_url, secret, body.subscribed_events, body.is_active ?? true, body.max_retries ?? null, body.retry_backoff_seconds ?? null, cap,
       ]);
+      if (!row) throw new AppError(409, 'webhook_limit', `An app may have at most ${cap} webhooks; delete one before adding another`, { limit: cap });
       return { status: 201, body: { success: true, webhook_id: row!.id, webhook_secret: secret, webhook: serialize(row!), created_at: row!.created_at.toISOString() } };
     });
   });

@@ -113,3 +113,30 @@ t.test('event_data.source is always the publishing app', async (t) => {
   const { rows } = await db.system.query(`select app_id, event_data from oriva.platform_events where id = $1`, [res.body.event_id]);
   t.same(rows[0], { app_id: 'hugo-ai', event_data: { source: 'hugo-ai', n: 1 } });
 });
+
+t.test('webhooks per app are capped (WEBHOOKS_PER_APP_MAX): one more → 409 webhook_limit, nothing written', async (t) => {
+  const capped = client(await startTestServer(t, db, { WEBHOOKS_PER_APP_MAX: '3' }));
+  const solo = await createTestApp(db, { id: 'capped-app' });
+  const hook = (i: number) => ({ webhook_url: `https://93.184.216.34/hook/${i}`, subscribed_events: ['*'] });
+  const created = await Promise.all([0, 1, 2, 3, 4].map((i) => capped('POST', '/apps/capped-app/webhooks', { headers: solo.auth, json: hook(i) })));
+  t.same(created.map((r) => r.status).sort(), [201, 201, 201, 409, 409], 'concurrent creates: exactly the cap succeeds');
+  const refused = created.find((r) => r.status === 409)!;
+  t.match(refused.body, failure('webhook_limit'));
+  t.equal(refused.body.error.message, 'An app may have at most 3 webhooks; delete one before adding another');
+  const { rows } = await db.system.query(`select count(*)::int as n from oriva.app_webhooks where app_id = 'capped-app'`);
+  t.equal(rows[0].n, 3);
+  t.equal((await capped('POST', '/apps/hugo-ai/webhooks', { headers: hugo.auth, json: hook(9) })).status, 201, 'per app');
+});
+
+t.test('Retry-After is rounded up: retrying exactly then succeeds', async (t) => {
+  const limited = client(await startTestServer(t, db, { RATE_LIMIT_EVENTS: '1', RATE_LIMIT_WINDOW_MS: '2500' }));
+  const solo = await createTestApp(db, { id: 'retry-after-app' });
+  t.equal((await limited('POST', '/apps/retry-after-app/events', { headers: solo.auth, json: event() })).status, 200);
+  const refused = await limited('POST', '/apps/retry-after-app/events', { headers: solo.auth, json: event() });
+  t.equal(refused.status, 429);
+  const after = Number(refused.headers.get('retry-after'));
+  t.ok(after >= 1 && after <= 3, `Retry-After ${after}`);
+  t.equal(refused.body.error.details.retry_after, after);
+  await new Promise((r) => setTimeout(r, after * 1000));
+  t.equal((await limited('POST', '/apps/retry-after-app/events', { headers: solo.auth, json: event() })).status, 200, 'retrying at Retry-After is answered');
+});
