@@ -8,11 +8,15 @@ import { sqlFile } from '../lib/sql.js';
 import type { Route } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayOptions } from './options.js';
+import type { Holder } from './registry.js';
 import {
   CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, readyFrame, subscribedFrame,
 } from './protocol.js';
 
 const replayQuery = sqlFile('gateway/replay');
+const newestSeqQuery = sqlFile('gateway/newest_seq');
+
+export const afterBeyondNewest = (after: number, newest: number) => `after=${after} is beyond the newest event (seq ${newest}): resume from a seq you received`;
 const archivedAfter = sqlFile('gateway/archived_after');
 const unreadCounts = sqlFile('gateway/unread_counts');
 
@@ -30,6 +34,8 @@ export interface Conn {
   lastSeq: number;
   /** While a replay runs, live events wait here. */
   pending: { seq: number; frame: Buffer }[] | null;
+  /** A replay being written as the socket drains (frames[at…]), then `ready` for resume point `after`. */
+  backlog: { frames: Frame[]; at: number; after: number } | null;
   /** Frames of the batch being dispatched. */
   outbox: Buffer[] | null;
   bucket: number;
@@ -39,11 +45,13 @@ export interface Conn {
 }
 
 export function newConn(id: string, route: Route, after: number | null, protocol: string, burst: number): Conn {
-  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, outbox: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
+  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, backlog: null, outbox: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
 }
 
 const SEND_OK = 1;
 const SEND_DROPPED = 2;
+
+export const holderOf = (route: Route): Holder => (route.kind === 'user' ? { userId: route.userId } : { appId: route.appId });
 
 export class Hub {
   /** Routed by user across apps: user connections, and platform apps watching one user. */
@@ -72,8 +80,9 @@ export class Hub {
   }
 
   /** User connections open here (id → user), for the registry. */
-  *userConnections(): Iterable<[string, string]> {
-    for (const conn of this.all) if (conn.route.kind === 'user') yield [conn.id, conn.route.userId];
+  /** Every open connection and whom it counts against (the registry's per-user and per-app limits). */
+  *holders(): Iterable<[string, Holder]> {
+    for (const conn of this.all) yield [conn.id, holderOf(conn.route)];
   }
 
   private indexOf(conn: Conn): [Map<string, Set<Conn>>, string] {
@@ -104,6 +113,7 @@ export class Hub {
     conn.closed = true;
     conn.ws = null;
     conn.pending = null;
+    conn.backlog = null;
     this.all.delete(conn);
     const [index, key] = this.indexOf(conn);
     const set = index.get(key);
@@ -248,6 +258,15 @@ export class Hub {
     }
     conn.pending = [];
     const upTo = this.hwm();
+    if (after > upTo) {
+      const newest = await this.newestSeq(conn);
+      if (newest === null) return;
+      if (after > newest) {
+        conn.pending = null;
+        this.send(conn, errorFrame('bad_resume', afterBeyondNewest(after, newest)));
+        return;
+      }
+    }
     conn.lastSeq = after;
     const frames: Frame[] = [];
     try {
@@ -274,6 +293,26 @@ export class Hub {
       return;
     }
     if (conn.closed) return;
+    conn.backlog = { frames, at: 0, after };
+    this.drain(conn);
+  }
+
+  /**
+   * Write a replay as fast as the client reads it: up to half the backpressure limit at a time, the
+   * rest when uWS says the socket drained (gateway.ts), so a reader catching up thousands of events is
+   * never taken for a slow consumer. Live events wait in `pending` meanwhile; then they follow, and `ready`.
+   */
+  drain(conn: Conn): void {
+    const ws = conn.ws;
+    const backlog = conn.backlog;
+    if (!ws || conn.closed || !backlog) return;
+    const limit = this.options.maxBackpressure / 2;
+    ws.cork(() => {
+      while (backlog.at < backlog.frames.length && !conn.closed && ws.getBufferedAmount() < limit) this.rawSend(conn, backlog.frames[backlog.at++]!);
+    });
+    if (conn.closed || backlog.at < backlog.frames.length) return;
+    conn.backlog = null;
+    const frames: Frame[] = [];
     const pending = conn.pending ?? [];
     conn.pending = null;
     for (const { seq, frame } of pending) {
@@ -281,9 +320,20 @@ export class Hub {
       frames.push(frame);
       conn.lastSeq = seq;
     }
-    conn.lastSeq = Math.max(conn.lastSeq, after);
+    conn.lastSeq = Math.max(conn.lastSeq, backlog.after);
     frames.push(readyFrame(conn.id, conn.lastSeq));
     this.sendMany(conn, frames);
+  }
+
+  /** The newest seq ever handed out, or null (connection closed) when it cannot be read. */
+  private async newestSeq(conn: Conn): Promise<number | null> {
+    try {
+      return (await run<{ seq: number }>(this.pool, newestSeqQuery))[0]!.seq;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, connectionId: conn.id }, 'newest seq query failed');
+      this.end(conn, CLOSE.tryAgain, 'resume failed: reconnect', 'resume_failed');
+      return null;
+    }
   }
 
   /** A client message: flood limit first, then subscribe / resume / ping. */

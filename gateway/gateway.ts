@@ -5,10 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Config } from '../lib/config.js';
-import { makePool } from '../lib/db.js';
+import { makePool, run } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
+import { sqlFile } from '../lib/sql.js';
 import { admitUpgrade, redactQuery, type UpgradeInput } from './auth.js';
-import { Hub, newConn, type Conn } from './connections.js';
+import { afterBeyondNewest, holderOf, Hub, newConn, type Conn } from './connections.js';
 import { EventListener } from './listener.js';
 import { GatewayMetrics } from './metrics.js';
 import { loadNativeUws } from './native.js';
@@ -25,6 +26,8 @@ export interface GatewayHandle {
   hwm(): number;
   close(): Promise<void>;
 }
+
+const newestSeq = sqlFile('gateway/newest_seq');
 
 const STATUS_TEXT: Record<number, string> = { 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 429: '429 Too Many Requests', 503: '503 Service Unavailable' };
 
@@ -58,7 +61,8 @@ export async function startGateway(
   hub = new Hub(pool, log, options, metrics, () => listener.hwm);
   const connections = hub;
   const revocations = (watch = new RevocationWatch(pool, log, options, connections));
-  const registry = new ConnectionRegistry(pool, log, options, config.rateLimits.wsConnectionsPerUser, () => connections.userConnections());
+  const limits = { perUser: config.rateLimits.wsConnectionsPerUser, perApp: config.rateLimits.wsConnectionsPerApp };
+  const registry = new ConnectionRegistry(pool, log, options, limits, () => connections.holders());
   let closing = false;
   /** Stop every part, in order: connections, key checks, LISTEN, registry, then the pool. */
   const stopParts = async () => {
@@ -122,15 +126,24 @@ export async function startGateway(
           log.debug({ status: admission.status, reason: admission.reason, query: redactQuery(input.query) }, 'upgrade refused');
           return refuse(res, admission.status, admission.reason, admission.message);
         }
+        if (admission.after !== null && admission.after > listener.hwm) {
+          const [newest] = await run<{ seq: number }>(pool, newestSeq);
+          if (aborted) return;
+          if (admission.after > newest!.seq) {
+            metrics.refused.inc({ reason: 'bad_query' });
+            return refuse(res, 400, 'bad_query', afterBeyondNewest(admission.after, newest!.seq));
+          }
+        }
         const id = randomUUID();
         const route = admission.route;
-        if (route.kind === 'user' && !(await registry.admit(id, route.userId))) {
+        if (!(await registry.admit(id, holderOf(route)))) {
           metrics.refused.inc({ reason: 'too_many_connections' });
-          if (!aborted) refuse(res, 429, 'too_many_connections', `At most ${config.rateLimits.wsConnectionsPerUser} connections per user`);
+          const limit = route.kind === 'user' ? `${limits.perUser} connections per user` : `${limits.perApp} connections per app`;
+          if (!aborted) refuse(res, 429, 'too_many_connections', `At most ${limit}`);
           return;
         }
         if (aborted) {
-          if (route.kind === 'user') registry.release(id);
+          registry.release(id);
           return;
         }
         const conn = newConn(id, route, admission.after, admission.protocol, options.messageBurst);
@@ -151,12 +164,13 @@ export async function startGateway(
       });
     },
     message: (ws, data) => connections.message(ws.getUserData(), data),
+    drain: (ws) => connections.drain(ws.getUserData()),
     close: (ws, code, message) => {
       const conn = ws.getUserData();
       log.debug({ connectionId: conn.id, code, reason: Buffer.from(message).toString() }, 'connection closed');
       connections.closed(conn);
       // On shutdown the instance row is deleted with all its connections at once.
-      if (conn.route.kind === 'user' && !closing) registry.release(conn.id);
+      if (!closing) registry.release(conn.id);
     },
   });
 

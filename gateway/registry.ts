@@ -1,4 +1,4 @@
-// Connections per user across every gateway instance (DESIGN §6: 10 per user). Each instance
+// Connections per user and per app across every gateway instance (DESIGN §6: 10 per user, 100 per app). Each instance
 // heartbeats its row in oriva.gateway_instances; a user's connections on an instance whose heartbeat
 // is older than instanceStaleMs do not count, and any instance's heartbeat deletes such instances.
 // So a crashed instance locks nobody out for longer than instanceStaleMs (≤ 60 s, default 30 s).
@@ -13,8 +13,12 @@ const reregister = sqlFile('gateway/reregister');
 const expireInstances = sqlFile('gateway/expire_instances');
 const removeInstance = sqlFile('gateway/remove_instance');
 const admit = sqlFile('gateway/admit');
+const admitApp = sqlFile('gateway/admit_app');
 const release = sqlFile('gateway/release');
 const FOREIGN_KEY_VIOLATION = '23503';
+
+/** Who a connection counts against: a user, or an app (its app connections). */
+export type Holder = { userId: string; appId?: undefined } | { appId: string; userId?: undefined };
 
 export class ConnectionRegistry {
   readonly instanceId = randomUUID();
@@ -24,9 +28,9 @@ export class ConnectionRegistry {
     private readonly pool: Pool,
     private readonly log: Logger,
     private readonly options: GatewayOptions,
-    private readonly maxPerUser: number,
-    /** This instance's open user connections (id → user id), to re-register after an expiry. */
-    private readonly openUserConnections: () => Iterable<[string, string]>,
+    private readonly limits: { perUser: number; perApp: number },
+    /** This instance's open connections and their holders, to re-register after an expiry. */
+    private readonly openConnections: () => Iterable<[string, Holder]>,
   ) {}
 
   async start(): Promise<void> {
@@ -41,31 +45,35 @@ export class ConnectionRegistry {
     const [row] = await run<{ inserted: boolean }>(this.pool, heartbeat, [this.instanceId]);
     if (row?.inserted) {
       const ids: string[] = [];
-      const users: string[] = [];
-      for (const [id, user] of this.openUserConnections()) {
+      const users: (string | null)[] = [];
+      const apps: (string | null)[] = [];
+      for (const [id, holder] of this.openConnections()) {
         ids.push(id);
-        users.push(user);
+        users.push(holder.userId ?? null);
+        apps.push(holder.appId ?? null);
       }
-      if (ids.length > 0) await run(this.pool, reregister, [this.instanceId, ids, users]);
+      if (ids.length > 0) await run(this.pool, reregister, [this.instanceId, ids, users, apps]);
     }
     await run(this.pool, expireInstances, [this.options.instanceStaleMs]);
   }
 
-  /** True when the connection was registered; false when the user is at the limit. */
-  async admit(connectionId: string, userId: string): Promise<boolean> {
+  /** True when the connection was registered; false when its user or app is at the limit. */
+  async admit(connectionId: string, holder: Holder): Promise<boolean> {
     try {
-      return await this.register(connectionId, userId);
+      return await this.register(connectionId, holder);
     } catch (err) {
       if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
       // Another instance expired our row (our heartbeat came late, e.g. a stalled event loop or a
       // slow database): beat now, which puts it and our open connections back, and try once more.
       await this.beat();
-      return this.register(connectionId, userId);
+      return this.register(connectionId, holder);
     }
   }
 
-  private async register(connectionId: string, userId: string): Promise<boolean> {
-    const [row] = await run<{ admitted: boolean }>(this.pool, admit, [this.instanceId, connectionId, userId, this.maxPerUser, this.options.instanceStaleMs]);
+  private async register(connectionId: string, holder: Holder): Promise<boolean> {
+    const [row] = holder.userId !== undefined
+      ? await run<{ admitted: boolean }>(this.pool, admit, [this.instanceId, connectionId, holder.userId, this.limits.perUser, this.options.instanceStaleMs])
+      : await run<{ admitted: boolean }>(this.pool, admitApp, [this.instanceId, connectionId, holder.appId, this.limits.perApp, this.options.instanceStaleMs]);
     return row?.admitted === true;
   }
 

@@ -92,6 +92,26 @@ begin
   return true;
 end $$;
 
+create function oriva.gateway_admit_app(p_instance uuid, p_connection uuid, p_app text, p_max integer, p_stale_ms integer) returns boolean
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  live integer;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('oriva.gateway_connections:app:' || p_app, 0));
+  select count(*) into live
+  from oriva.gateway_connections c
+  join oriva.gateway_instances i on i.id = c.instance_id
+  where c.app_id = p_app
+    and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0);
+  if live >= p_max then
+    return false;
+  end if;
+  insert into oriva.gateway_connections (id, instance_id, app_id) values (p_connection, p_instance, p_app);
+  return true;
+end $$;
+
 create function oriva.job_queue_summary() returns TABLE(task_identifier text, ready bigint, scheduled bigint, running bigint, retrying bigint, failed bigint, oldest_ready_at timestamp with time zone)
   language sql stable security definer
   set search_path = pg_catalog
@@ -333,11 +353,14 @@ grant DELETE, INSERT, SELECT, UPDATE on oriva.apps to oriva_system;
 create table oriva.gateway_connections (
   id uuid not null,
   instance_id uuid not null,
-  user_id oriva.user_id not null,
-  opened_at timestamp with time zone default now() not null
+  user_id oriva.user_id,
+  opened_at timestamp with time zone default now() not null,
+  app_id text
 );
+alter table oriva.gateway_connections add constraint gateway_connections_one_holder CHECK ((num_nonnulls(user_id, app_id) = 1));
 alter table oriva.gateway_connections add constraint gateway_connections_instance_id_fkey FOREIGN KEY (instance_id) REFERENCES oriva.gateway_instances(id) ON DELETE CASCADE;
 alter table oriva.gateway_connections add constraint gateway_connections_pkey PRIMARY KEY (id);
+CREATE INDEX gateway_connections_app_idx ON oriva.gateway_connections USING btree (app_id) WHERE (app_id IS NOT NULL);
 CREATE INDEX gateway_connections_instance_idx ON oriva.gateway_connections USING btree (instance_id);
 CREATE INDEX gateway_connections_user_idx ON oriva.gateway_connections USING btree (user_id);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.gateway_connections to oriva_system;

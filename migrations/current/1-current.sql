@@ -24,3 +24,35 @@ as $$
 $$;
 revoke all on function oriva.writers_settled(xid8) from public;
 grant execute on function oriva.writers_settled(xid8) to oriva_system;
+
+-- WebSocket connections per app, across instances (issue 10): an app connection is registered like a
+-- user's, holding app_id instead of user_id, and oriva.gateway_admit_app caps them.
+alter table oriva.gateway_connections alter column user_id drop not null;
+alter table oriva.gateway_connections add column if not exists app_id text;
+alter table oriva.gateway_connections drop constraint if exists gateway_connections_one_holder;
+alter table oriva.gateway_connections add constraint gateway_connections_one_holder check (num_nonnulls(user_id, app_id) = 1);
+create index if not exists gateway_connections_app_idx on oriva.gateway_connections (app_id) where app_id is not null;
+
+create or replace function oriva.gateway_admit_app(p_instance uuid, p_connection uuid, p_app text,
+                                                   p_max integer, p_stale_ms integer)
+  returns boolean
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  live integer;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('oriva.gateway_connections:app:' || p_app, 0));
+  select count(*) into live
+  from oriva.gateway_connections c
+  join oriva.gateway_instances i on i.id = c.instance_id
+  where c.app_id = p_app
+    and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0);
+  if live >= p_max then
+    return false;
+  end if;
+  insert into oriva.gateway_connections (id, instance_id, app_id) values (p_connection, p_instance, p_app);
+  return true;
+end $$;
+revoke all on function oriva.gateway_admit_app(uuid, uuid, text, integer, integer) from public;
+grant execute on function oriva.gateway_admit_app(uuid, uuid, text, integer, integer) to oriva_system;

@@ -9,7 +9,7 @@ import { createDatabase, dropDatabase } from '../../lib/dev/scratch.js';
 import { testDatabase } from '../helpers/db.js';
 import { readRunState } from '../helpers/run-state.js';
 import { createTestApp, userAuth } from '../helpers/stack.js';
-import { Client, createNotification, gateway, insertEvent } from './helpers.js';
+import { Client, createNotification, gateway, insertEvent, released, upgradeStatus } from './helpers.js';
 
 const db = await testDatabase(t);
 const gw = await gateway(t, db.url, {}, { maxReleaseLagMs: 300 });
@@ -99,4 +99,60 @@ t.test('our own idle transaction holds the release until its timeout ends it; th
   t.ok(held > 1000 && held < 4000, `released once the timeout ended the transaction (${held.toFixed(0)} ms)`);
   t.equal(await metric('oriva_gateway_release_lag_seconds'), 0);
   t.match(await health(), { status: 200, body: { status: 'ok', release_lag_ms: 0 } });
+});
+
+t.test('app connections are capped per app across instances (WS_MAX_CONNECTIONS_PER_APP): 429 beyond; closing one makes room', async (t) => {
+  const env = { WS_MAX_CONNECTIONS_PER_APP: '3' };
+  const one = await gateway(t, db.url, env);
+  const two = await gateway(t, db.url, env);
+  const busy = await createTestApp(db, { id: 'busy-app' });
+  const open = [await Client.open(t, one, { headers: busy.auth }), await Client.open(t, one, { headers: busy.auth }), await Client.open(t, two, { headers: busy.auth })];
+  for (const gw of [one, two]) {
+    const refused = await upgradeStatus(gw, busy.auth);
+    t.equal(refused.status, 429);
+    t.same(JSON.parse(refused.body), { success: false, error: { code: 'too_many_connections', message: 'At most 3 connections per app' } });
+  }
+  t.equal((await upgradeStatus(one, app.auth)).status, 101, 'another app is not affected');
+  await open[0]!.close();
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 101; i++) {
+    status = (await upgradeStatus(two, busy.auth)).status;
+    if (status !== 101) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(status, 101, 'room again once one closed');
+});
+
+t.test('after= beyond the newest seq is refused at the upgrade (400) and in a resume message (error frame)', async (t) => {
+  const newest = await insertEvent(db.system, { appId: app.appId, userId: 'frank' });
+  const { auth } = await userAuth('frank');
+  const beyond = newest + 1000;
+  const refused = await upgradeStatus(gw, auth, { after: String(beyond) });
+  t.equal(refused.status, 400);
+  t.same(JSON.parse(refused.body), { success: false, error: { code: 'bad_query', message: `after=${beyond} is beyond the newest event (seq ${newest}): resume from a seq you received` } });
+  t.equal((await upgradeStatus(gw, auth, { after: String(newest) })).status, 101, 'the newest seq itself is fine');
+
+  const client = await Client.open(t, gw, { headers: auth });
+  client.send({ type: 'resume', after: beyond });
+  t.same(await client.next((m) => m.type === 'error'), { type: 'error', code: 'bad_resume', message: `after=${beyond} is beyond the newest event (seq ${newest}): resume from a seq you received` });
+  const next = await insertEvent(db.system, { appId: app.appId, userId: 'frank' });
+  t.equal((await client.next((m) => m.type === 'event' && m.seq === next)).seq, next, 'the connection stays live');
+});
+
+t.test('a fast reader resuming 10,000 events (far more than the backpressure limit) is never closed', async (t) => {
+  const start = await insertEvent(db.system, { appId: app.appId, userId: 'grace' });
+  const { rows } = await db.system.query(
+    `with added as (
+       insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
+       select $1, 'grace', 'test', 'bulk', 'test', 'e' || i, jsonb_build_object('i', i, 'padding', repeat('x', 400))
+       from generate_series(1, 10000) i returning seq)
+     select max(seq) as last from added`, [app.appId]);
+  await released(gw, Number(rows[0].last), 10_000); // all of it is a replay, none of it live
+  const { auth } = await userAuth('grace');
+  const reader = await Client.open(t, gw, { headers: auth, query: { after: start } });
+  const events = reader.events();
+  t.equal(events.length, 10_000, `every event before ready (${JSON.stringify(reader.messages.filter((m) => m.type !== 'event'))})`);
+  t.same([events[0]!.event_data, events[9999]!.event_data].map((d) => (d as { i: number }).i), [1, 10_000], 'in order');
+  t.ok(events.every((e, i) => i === 0 || (e.seq as number) > (events[i - 1]!.seq as number)), 'seq increasing');
+  const live = await insertEvent(db.system, { appId: app.appId, userId: 'grace' });
+  t.equal((await reader.next((m) => m.type === 'event' && m.seq === live)).seq, live, 'and live afterwards, still open');
 });
