@@ -20,6 +20,9 @@ export interface Config {
   workerConcurrency: number;
   /** Most webhooks one app may have (an app's endpoints are what its deliveries cost the worker). */
   webhooksPerApp: number;
+  /** Webhook calls of one app / to one endpoint at once per worker process; null: derived from its concurrency. */
+  webhookAppConcurrency: number | null;
+  webhookEndpointConcurrency: number | null;
   logLevel: string;
   rateLimits: {
     windowMs: number;
@@ -95,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: int(env, 'RETENTION_DAYS', 90, 1, 36500),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000),
     webhooksPerApp: int(env, 'WEBHOOKS_PER_APP_MAX', 20, 1, 10_000),
+    webhookAppConcurrency: env.WEBHOOK_APP_CONCURRENCY ? int(env, 'WEBHOOK_APP_CONCURRENCY', 1, 1, 1000) : null,
+    webhookEndpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY ? int(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 1, 1, 1000) : null,
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'warn' : 'info'),
     rateLimits: {
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 15 * 60 * 1000, 1000, 24 * 3600 * 1000),

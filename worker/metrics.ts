@@ -7,6 +7,7 @@ export interface WorkerMetrics {
   registry: Registry;
   deliveries: Counter<'outcome'>;
   deliveryFailures: Counter<'reason'>;
+  deliveriesDeferred: Counter<'reason'>;
   deliverySeconds: Histogram<'outcome'>;
   jobs: Counter<'task' | 'outcome'>;
 }
@@ -20,6 +21,12 @@ export function makeWorkerMetrics(): WorkerMetrics {
       name: 'oriva_webhook_deliveries_total',
       help: 'Webhook delivery attempts, by outcome (success, failure)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    deliveriesDeferred: new Counter({
+      name: 'oriva_webhook_deliveries_deferred_total',
+      help: 'Attempts put off without calling: breaker_open (the endpoint keeps failing) or busy (its app or endpoint used its share of the worker)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     deliveryFailures: new Counter({

@@ -10,6 +10,7 @@ import type { Logger } from '../lib/log.js';
 import { fromRoot } from '../lib/paths.js';
 import { DEFAULT_TIMEOUT_MS, makeWebhookClient } from '../lib/webhooks/http-client.js';
 import type { Resolver } from '../lib/webhooks/url-policy.js';
+import { DeliveryAdmission, defaultAdmissionLimits } from './deliveries/admission.js';
 import { startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { makeWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { taskList } from './tasks/index.js';
@@ -49,6 +50,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     resolver: options.resolver,
   });
   const metrics = makeWorkerMetrics();
+  const admission = new DeliveryAdmission(defaultAdmissionLimits(concurrency, { perApp: config.webhookAppConcurrency, perEndpoint: config.webhookEndpointConcurrency }));
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
   const heartbeat = startHeartbeat(events, pool, log, options.heartbeat);
   events.on('job:success', ({ job }) => metrics.jobs.inc({ task: job.task_identifier, outcome: 'success' }));
@@ -63,7 +65,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     // Postgres is gone it shuts the pool down (restarted below, its jobs given back by the
     // heartbeat), where 0.17's direct path leaves an un-awaited completeJob's rejection unhandled.
     preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-    taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, metrics }),
+    taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, admission, metrics }),
     crontabFile: fromRoot('worker', 'crontab'),
     noHandleSignals: true,
     logger: graphileLogger(log),

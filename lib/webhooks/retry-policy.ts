@@ -8,6 +8,24 @@
 // request could not be built (an unsendable event) is recorded and never retried.
 
 export const DISABLE_AFTER_CONSECUTIVE_FAILURES = 100;
+
+// Circuit breaker. After BREAKER_THRESHOLD failed attempts in a row (timeouts, refused connections,
+// error answers), an endpoint is not called for a cool-down that starts at BREAKER_BASE_MS after its
+// last failure and doubles with every further failure, up to BREAKER_MAX_MS. Attempts that come due
+// meanwhile are deferred to its end without calling; the first one after it is the probe: a success
+// closes the breaker (the failure count resets), a failure opens it again for longer. The state is the
+// webhook row's consecutive_failures and last_failure_at, so every worker process sees the same.
+export const BREAKER_THRESHOLD = 5;
+export const BREAKER_BASE_MS = 10_000;
+export const BREAKER_MAX_MS = 600_000;
+
+/** While the breaker is open: ms until the endpoint may be probed again; null when it is closed. */
+export function breakerWaitMs(consecutiveFailures: number, lastFailureAt: Date | null, now = Date.now()): number | null {
+  if (consecutiveFailures < BREAKER_THRESHOLD || lastFailureAt === null) return null;
+  const coolDown = Math.min(BREAKER_BASE_MS * 2 ** (consecutiveFailures - BREAKER_THRESHOLD), BREAKER_MAX_MS);
+  const wait = lastFailureAt.getTime() + coolDown - now;
+  return wait > 0 ? wait : null;
+}
 export const MAX_RETRY_AFTER_MS = 3600_000;
 export const JITTER = 0.25;
 

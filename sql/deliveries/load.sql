@@ -1,6 +1,6 @@
 -- The webhook and the event of one delivery attempt (the event may already be archived).
 select w.id, w.app_id, w.webhook_url, w.webhook_secret, w.previous_secret, w.previous_secret_expires_at,
-       w.is_active, w.max_retries, w.retry_backoff_seconds,
+       w.is_active, w.max_retries, w.retry_backoff_seconds, w.consecutive_failures, w.last_failure_at,
        coalesce(
          (select to_jsonb(e) from (select id, seq, app_id, user_id, event_category, event_type, entity_type, entity_id,
                                           event_data, created_at

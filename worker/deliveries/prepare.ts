@@ -18,6 +18,9 @@ export interface WebhookRow {
   is_active: boolean;
   max_retries: number;
   retry_backoff_seconds: number;
+  /** The circuit breaker's state (lib/webhooks/retry-policy.ts breakerWaitMs). */
+  consecutive_failures: number;
+  last_failure_at: Date | null;
 }
 
 export interface PreparedDelivery {

@@ -5,6 +5,7 @@ import type { Pool } from '../../lib/db.js';
 import { JOB } from '../../lib/jobs.js';
 import type { Logger } from '../../lib/log.js';
 import type { WebhookClient } from '../../lib/webhooks/http-client.js';
+import type { DeliveryAdmission } from '../deliveries/admission.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { notificationExpire } from './notification_expire.js';
 import { notificationsExpireOverdue } from './notifications_expire_overdue.js';
@@ -18,6 +19,8 @@ export interface TaskDeps {
   /** oriva_system connections for the tasks' own statements. */
   pool: Pool;
   webhookClient: WebhookClient;
+  /** Per-app and per-endpoint shares of this worker's slots. */
+  admission: DeliveryAdmission;
   metrics: WorkerMetrics;
 }
 

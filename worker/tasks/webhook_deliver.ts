@@ -1,21 +1,37 @@
-// webhook_deliver: one attempt of one event to one webhook — prepare → call → record (success, or
-// failure with the next attempt scheduled by the retry rules). An HTTP failure is a recorded
+// webhook_deliver: one attempt of one event to one webhook — prepare → admit → call → record (success,
+// or failure with the next attempt scheduled by the retry rules). An HTTP failure is a recorded
 // outcome, not a job error; the job only fails when the database does (graphile-worker then runs
-// the same attempt again, with the same webhook-id).
+// the same attempt again, with the same webhook-id). An attempt that may not run now — its endpoint's
+// circuit breaker is open, or its app or endpoint uses its share of the worker — is deferred: the same
+// attempt is enqueued again for later and this job ends, holding no slot while it waits.
 import type { Task } from 'graphile-worker';
+import { run } from '../../lib/db.js';
 import type { WebhookDeliverPayload } from '../../lib/jobs.js';
+import { sqlFile } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
+import { breakerWaitMs } from '../../lib/webhooks/retry-policy.js';
 import { callWebhook } from '../deliveries/call.js';
-import { prepareDelivery } from '../deliveries/prepare.js';
+import { prepareDelivery, type PreparedDelivery } from '../deliveries/prepare.js';
 import { recordOutcome } from '../deliveries/record.js';
 import { makeSuccessBatcher } from '../deliveries/success-batch.js';
 import type { TaskDeps } from './index.js';
 
+const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
+
 const unsendable = (error: string): HttpOutcome =>
   ({ ok: false, status: null, ms: 0, body: null, headers: null, error, kind: 'unsendable', retryAfter: undefined });
 
-export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps): Task {
+/** A busy app or endpoint is looked at again after 200–700 ms (jittered, so deferred attempts spread out). */
+const busyDelayMs = () => 200 + Math.round(Math.random() * 500);
+
+export function webhookDeliver({ pool, webhookClient, admission, metrics, log }: TaskDeps): Task {
   const successes = makeSuccessBatcher(pool);
+  const defer = async (delivery: PreparedDelivery, delayMs: number, reason: 'breaker_open' | 'busy') => {
+    metrics.deliveriesDeferred.inc({ reason });
+    await run(pool, scheduleAttempt, [delivery.webhook.id, delivery.eventId, delivery.job.attempt, delayMs]);
+    if (log.isLevelEnabled('debug')) log.debug({ deliveryId: delivery.job.delivery_id, attempt: delivery.job.attempt, reason, delayMs }, 'delivery deferred');
+  };
+
   return async (payload, helpers) => {
     const job = payload as WebhookDeliverPayload;
     const prepared = await prepareDelivery(pool, job);
@@ -23,10 +39,23 @@ export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps):
       log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
       return;
     }
+    const delivery = prepared.delivery;
+    let outcome: HttpOutcome;
     if (prepared.ready === 'unsendable') {
-      log.error({ jobId: helpers.job.id, deliveryId: job.delivery_id, eventId: prepared.delivery.eventId, err: prepared.error }, 'event cannot be sent: recorded as a failed delivery');
+      log.error({ jobId: helpers.job.id, deliveryId: job.delivery_id, eventId: delivery.eventId, err: prepared.error }, 'event cannot be sent: recorded as a failed delivery');
+      outcome = unsendable(prepared.error);
+    } else {
+      const { webhook } = delivery;
+      const breakerWait = breakerWaitMs(webhook.consecutive_failures, webhook.last_failure_at);
+      if (breakerWait !== null) return defer(delivery, breakerWait, 'breaker_open');
+      const slot = await admission.acquire(webhook.app_id, webhook.id);
+      if (!slot) return defer(delivery, busyDelayMs(), 'busy');
+      try {
+        outcome = await callWebhook(webhookClient, delivery);
+      } finally {
+        slot.release();
+      }
     }
-    const outcome = prepared.ready === 'unsendable' ? unsendable(prepared.error) : await callWebhook(webhookClient, prepared.delivery);
     const label = outcome.ok ? 'success' : 'failure';
     metrics.deliveries.inc({ outcome: label });
     metrics.deliverySeconds.observe({ outcome: label }, outcome.ms / 1000);
@@ -34,7 +63,7 @@ export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps):
       metrics.deliveryFailures.inc({ reason: outcome.kind === 'status' ? `http_${String(outcome.status).charAt(0)}xx` : outcome.kind });
     }
     // record.ts's log lines name the webhook and delivery themselves: no child logger per job.
-    const recorded = await recordOutcome(pool, successes, prepared.delivery, outcome, log);
+    const recorded = await recordOutcome(pool, successes, delivery, outcome, log);
     if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
   };
 }
