@@ -18,6 +18,7 @@ const THROUGHPUT_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 6000);
 const LATENCY_RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 200); // events/s
 const LATENCY_SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 24);
+const NOISY_EVENTS = Number(process.env.BENCH_WEBHOOK_NOISY_EVENTS ?? 50);
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,37 +92,67 @@ try {
   console.log(`signed deliveries (backlog of ${THROUGHPUT_EVENTS})   ${rate.toFixed(0)} deliveries/s in ${seconds.toFixed(2)} s = ${(rate / noopRate).toFixed(2)} × no-op jobs; ${logged.ok}/${logged.n} logged as success; worker process CPU ${cpuS.toFixed(1)} s (${((cpuS / THROUGHPUT_EVENTS) * 1e6).toFixed(0)} µs/delivery)`);
   await until(async () => (await admin.query(`select count(*)::int as n from oriva.webhook_delivery_log`)).rows[0].n >= THROUGHPUT_EVENTS);
 
+  /** Attempts deferred so far (busy: an app or endpoint at its share; breaker_open). */
+  const deferred = async () => {
+    const text = await worker.metrics.registry.metrics();
+    const count = (reason: string) => new RegExp(`oriva_webhook_deliveries_deferred_total\\{reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? '0';
+    return `deferred so far: ${count('busy')} busy, ${count('breaker_open')} breaker open`;
+  };
+  console.log(`  (${await deferred()})`);
+
   // --- latency: events inserted one per transaction at a fixed rate ------------------------------
-  arrivals.clear();
-  const inserted = new Map<string, number>();
-  const total = LATENCY_RATE * LATENCY_SECONDS;
-  const interval = 1000 / LATENCY_RATE;
-  const began = performance.now();
-  const pending: Promise<unknown>[] = [];
-  const idOf = (row: { d: string }) => row.d;
-  for (let i = 0; i < total; i++) {
-    const due = began + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    const sentAt = Date.now();
-    pending.push(
-      appPool
-        .query<{ d: string }>(
-          `with e as (insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id)
-                      values ($1, 'user_1', 'notification', 'read', 'notification', $2) returning id)
-           select oriva.webhook_delivery_id(w.id, e.id) as d from e, oriva.app_webhooks w where w.app_id = $1`,
-          [app.app_id, `lat-${i}`],
-        )
-        .then(({ rows }) => inserted.set(idOf(rows[0]!), sentAt)),
+  const firstAttempts = async (label: string, seconds: number) => {
+    arrivals.clear();
+    const inserted = new Map<string, number>();
+    const total = LATENCY_RATE * seconds;
+    const interval = 1000 / LATENCY_RATE;
+    const began = performance.now();
+    const pending: Promise<unknown>[] = [];
+    const idOf = (row: { d: string }) => row.d;
+    for (let i = 0; i < total; i++) {
+      const due = began + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const sentAt = Date.now();
+      pending.push(
+        appPool
+          .query<{ d: string }>(
+            `with e as (insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id)
+                        values ($1, 'user_1', 'notification', 'read', 'notification', $2) returning id)
+             select oriva.webhook_delivery_id(w.id, e.id) as d from e, oriva.app_webhooks w where w.app_id = $1`,
+            [app.app_id, `lat-${i}`],
+          )
+          .then(({ rows }) => inserted.set(idOf(rows[0]!), sentAt)),
+      );
+    }
+    await Promise.all(pending);
+    const offered = total / ((performance.now() - began) / 1000);
+    await until(async () => arrivals.size >= total, 30_000);
+    const latencies = [...inserted].map(([id, at]) => arrivals.get(id)! - at).sort((a, b) => a - b);
+    console.log(
+      `${label} at ${offered.toFixed(0)} events/s (${total} events, insert sent → request received)   p50 ${quantile(latencies, 0.5)} ms   p99 ${quantile(latencies, 0.99)} ms   max ${latencies.at(-1)} ms; ${await deferred()}`,
     );
-  }
-  await Promise.all(pending);
-  const offered = total / ((performance.now() - began) / 1000);
-  await until(async () => arrivals.size >= total, 30_000);
-  const latencies = [...inserted].map(([id, at]) => arrivals.get(id)! - at).sort((a, b) => a - b);
-  console.log(
-    `event → first attempt at ${offered.toFixed(0)} events/s (${total} events, insert sent → request received)   p50 ${quantile(latencies, 0.5)} ms   p99 ${quantile(latencies, 0.99)} ms   max ${latencies.at(-1)} ms`,
+  };
+  await firstAttempts('event → first attempt', LATENCY_SECONDS);
+
+  // --- the same with a noisy neighbour: app B, 10 webhooks that accept and never answer, and a burst
+  // of NOISY_EVENTS events (10 hanging deliveries each) just before app A's measured events --------
+  const hanging = createServer(() => {}); // accepts, never answers
+  const hangingPort = await listen(hanging, 0, '127.0.0.1');
+  const noisy = await createApp(appPool, { id: 'noisy-app', name: 'Noisy', iconUrl: null, platform: false });
+  await appPool.query(
+    `insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events)
+     select $1, $2 || i, $3, '{*}' from generate_series(1, 10) i`,
+    [noisy.app_id, `http://127.0.0.1:${hangingPort}/hang/`, `whsec_${Buffer.from('noisy-secret-noisy-secret-noisy!').toString('base64')}`],
   );
+  await appPool.query(
+    `insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id)
+     select $1, 'user_1', 'session', 'started', 'session', 'noisy-' || i from generate_series(1, $2) i`,
+    [noisy.app_id, NOISY_EVENTS],
+  );
+  await firstAttempts(`healthy app's first-attempt with a noisy neighbour (${NOISY_EVENTS * 10} hanging deliveries)`, LATENCY_SECONDS);
+  hanging.closeAllConnections();
+  await new Promise<void>((r) => hanging.close(() => r()));
 
   await worker.close();
   await appPool.end();

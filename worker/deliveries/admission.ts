@@ -25,6 +25,11 @@ export interface Slot {
   release(): void;
 }
 
+/** A slot, or how long to defer the attempt: short after a wait for young calls, longer behind slow ones. */
+export type Admission = { slot: Slot } | { deferMs: number };
+
+const jittered = (min: number, max: number) => min + Math.round(Math.random() * (max - min));
+
 /** Start times of the calls running under one key (an app or an endpoint). */
 class Running {
   private readonly calls = new Map<string, number[]>();
@@ -59,14 +64,19 @@ export class DeliveryAdmission {
 
   constructor(readonly limits: AdmissionLimits) {}
 
-  /** A slot for one call to this webhook of this app, or null: the caller defers the attempt. */
-  async acquire(appId: string, webhookId: string): Promise<Slot | null> {
+  /**
+   * A slot for one call to this webhook of this app, or a delay to defer the attempt by: 200–700 ms
+   * when young calls did not free a slot in time, 1–3 s when slow calls (a hanging endpoint) hold it,
+   * so the attempts of a hanging app do not churn the queue.
+   */
+  async acquire(appId: string, webhookId: string): Promise<Admission> {
     const deadline = performance.now() + this.limits.waitMs;
     for (;;) {
       const slot = this.tryAcquire(appId, webhookId);
-      if (slot) return slot;
+      if (slot) return { slot };
       const now = performance.now();
-      if (now >= deadline || this.blockedBySlowCalls(appId, webhookId, now)) return null;
+      if (this.blockedBySlowCalls(appId, webhookId, now)) return { deferMs: jittered(1000, 3000) };
+      if (now >= deadline) return { deferMs: jittered(200, 700) };
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);

@@ -21,9 +21,6 @@ const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 const unsendable = (error: string): HttpOutcome =>
   ({ ok: false, status: null, ms: 0, body: null, headers: null, error, kind: 'unsendable', retryAfter: undefined });
 
-/** A busy app or endpoint is looked at again after 200–700 ms (jittered, so deferred attempts spread out). */
-const busyDelayMs = () => 200 + Math.round(Math.random() * 500);
-
 export function webhookDeliver({ pool, webhookClient, admission, metrics, log }: TaskDeps): Task {
   const successes = makeSuccessBatcher(pool);
   const defer = async (delivery: PreparedDelivery, delayMs: number, reason: 'breaker_open' | 'busy') => {
@@ -48,12 +45,12 @@ export function webhookDeliver({ pool, webhookClient, admission, metrics, log }:
       const { webhook } = delivery;
       const breakerWait = breakerWaitMs(webhook.consecutive_failures, webhook.last_failure_at);
       if (breakerWait !== null) return defer(delivery, breakerWait, 'breaker_open');
-      const slot = await admission.acquire(webhook.app_id, webhook.id);
-      if (!slot) return defer(delivery, busyDelayMs(), 'busy');
+      const admitted = await admission.acquire(webhook.app_id, webhook.id);
+      if ('deferMs' in admitted) return defer(delivery, admitted.deferMs, 'busy');
       try {
         outcome = await callWebhook(webhookClient, delivery);
       } finally {
-        slot.release();
+        admitted.slot.release();
       }
     }
     const label = outcome.ok ? 'success' : 'failure';
