@@ -97,20 +97,23 @@ export class Feed {
       if (this.items.has(id)) return { changed: false, added: null, resync: false };
       const carried = isNotification(data.notification) ? data.notification : isNotification(data) ? data : null;
       if (!carried) return { changed: false, added: null, resync: true };
-      const app = this.appNames.get(carried.app_id ?? message.app_id);
+      // Who sent it is the frame's app_id, set by the server; the name and icon are the ones the REST
+      // feed gave for that app. An app id, name or icon inside event_data is never trusted (a row
+      // written by SQL, or before apps were refused the notification category, could claim anything).
+      const app = this.appNames.get(message.app_id);
       const n = {
         status: 'unread',
         ...carried,
         id,
-        app_id: carried.app_id ?? message.app_id,
-        app_name: carried.app_name ?? app?.name ?? carried.app_id ?? message.app_id,
-        app_icon: carried.app_icon ?? app?.icon ?? null,
+        app_id: message.app_id,
+        app_name: app?.name ?? message.app_id,
+        app_icon: app?.icon ?? null,
       };
       if (GONE.has(n.status)) return { changed: false, added: null, resync: false };
       if (n.expires_at && Date.parse(n.expires_at) <= Date.now()) return { changed: false, added: null, resync: false };
       this.items.set(id, n);
       this.total += 1;
-      return { changed: true, added: replay ? null : n, resync: !app && !carried.app_name };
+      return { changed: true, added: replay ? null : n, resync: !app };
     }
     if (message.event_type === 'deleted') {
       const n = this.items.get(id);
