@@ -28,6 +28,6 @@ export function webhookDeliver({ pool, webhookClient, metrics, log }: TaskDeps):
     }
     // record.ts's log lines name the webhook and delivery themselves: no child logger per job.
     const recorded = await recordOutcome(pool, successes, prepared.delivery, outcome, log);
-    if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
+    if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...('decision' in recorded ? { next: recorded.decision } : {}) }, 'delivery attempt recorded');
   };
 }
