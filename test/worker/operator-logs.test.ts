@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { makeLogger } from '../../lib/log.js';
 import { urlForLog } from '../../lib/webhooks/log-url.js';
+import { makeSuccessBatcher, type SuccessRow } from '../../worker/deliveries/success-batch.js';
 import { startWorker } from '../../worker/worker.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, startTestServer, testConfig } from '../helpers/stack.js';
@@ -60,6 +61,22 @@ for (const [answer, status] of [['a success', 200], ['a failure', 500]] as const
     t.equal(receiver.requests(path).length, 1, 'no retry');
   });
 }
+
+t.test('a success batch with a deleted webhook in it records the others instead of failing them all', async (t) => {
+  const live = await insertWebhook(db.system, app.appId, { url: receiver.url('/batch-live') });
+  const gone = await insertWebhook(db.system, app.appId, { url: receiver.url('/batch-gone') });
+  await db.system.query('delete from oriva.app_webhooks where id = $1', [gone.id]);
+  await db.system.query('update oriva.app_webhooks set is_active = false where id = $1', [live.id]); // the running worker leaves it alone
+  const eventId = await insertEvent(db.system, app.appId, 'task.completed');
+  const row = (webhookId: string): SuccessRow => [webhookId, app.appId, eventId, `msg_${webhookId}`, 'task.completed', '{}', 200, 'ok', null, 1, 5];
+  const batcher = makeSuccessBatcher(db.system);
+  const results = await Promise.all([batcher.record(row(live.id)), batcher.record(row(gone.id))]);
+  t.same(results, [true, false], 'one batch: the live webhook recorded, the deleted one reported gone');
+  const logged = await deliveryLog(db.system, live.id);
+  t.equal(logged.length, 1);
+  t.match(logged[0], { success: true, status_code: 200 });
+  t.same(await deliveryLog(db.system, gone.id), []);
+});
 
 t.test('a disabled webhook is logged with its URL without query string or credentials', async (t) => {
   receiver.on('/gone-q', (_req, res) => res.writeHead(410).end());
