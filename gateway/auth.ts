@@ -53,6 +53,11 @@ const refuse = (status: 400 | 401 | 403, reason: string, message: string): Admis
 export async function admitUpgrade(pool: Pool, config: Config, input: UpgradeInput): Promise<Admission> {
   const params = new URLSearchParams(input.query);
   if (!originAllowed(input.origin, config.allowedOrigins)) return refuse(403, 'origin', `Origin ${input.origin} is not allowed`);
+  // A client that offers subprotocols fails a 101 that picks none of them: say why instead.
+  const offered = offeredProtocols(input.protocols);
+  if (offered.length > 0 && !offered.includes(SUBPROTOCOL)) {
+    return refuse(400, 'bad_subprotocol', `Offer the ${SUBPROTOCOL} subprotocol (next to ${BEARER_PROTOCOL_PREFIX}<token>)`);
+  }
   const bearer = bearerFrom(input, params);
   if (bearer === undefined) return refuse(401, 'missing_credentials', 'Send Authorization: Bearer <token>, a bearer.<token> subprotocol or ?auth=<token>');
   let caller: Caller | null = null;
@@ -76,6 +81,6 @@ export async function admitUpgrade(pool: Pool, config: Config, input: UpgradeInp
     // keyHash: the digest the connection was admitted with, checked again when the app's keys change (revocation.ts).
     route = { kind: 'app', appId: caller.appId, platform: caller.platform, userId: userFilter, keyHash: caller.keyHash };
   }
-  const protocol = offeredProtocols(input.protocols).includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
+  const protocol = offered.length > 0 ? SUBPROTOCOL : '';
   return { ok: true, route, after, protocol };
 }

@@ -1,6 +1,7 @@
 // /metrics (Prometheus text). Hot-path counters are plain numbers read at scrape time, so a
-// fan-out of thousands of messages costs no prom-client call per message.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// fan-out of thousands of messages costs no prom-client call per message. Plus prom-client's
+// default process metrics (memory, CPU, event-loop lag, handles), as the server and worker export.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface GatewayStats {
   connections(): { user: number; app: number };
@@ -20,6 +21,7 @@ export class GatewayMetrics {
 
   constructor(stats: GatewayStats) {
     const self = this;
+    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'oriva_gateway_connections',
       help: 'Open WebSocket connections on this instance',

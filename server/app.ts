@@ -4,6 +4,7 @@ import type { Config } from '../lib/config.js';
 import type { Pool } from '../lib/db.js';
 import { notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import { accessLog } from './middleware/access-log.js';
 import { errorEnvelope } from './middleware/errors.js';
 import { authenticate } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
@@ -27,6 +28,7 @@ export function makeApp(deps: AppDeps): Koa {
   const metrics = serverMetrics();
   app.use(metrics.measure);
   app.use(requestId());
+  app.use(accessLog(log));
   app.use(errorEnvelope(log));
   app.use(plainJsonResponses());
   const health = healthRoutes(pool);

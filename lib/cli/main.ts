@@ -1,25 +1,41 @@
 // Operator CLI. Every command works against the same database `npm start` uses: DATABASE_URL when
 // set, else the embedded Postgres under ORIVA_DATA_DIR (reused when running, started when not).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AppNotFoundError, createApp, rotateKey } from '../apps.js';
 import { loadConfig, type Config } from '../config.js';
 import { resolveDatabase, type Database } from '../database.js';
 import { makePool, type Pool } from '../db.js';
 import { migrateDatabase } from '../migrate.js';
+import { fromRoot } from '../paths.js';
+import { appId as appIdSchema, userId as userIdSchema } from '../schemas/common.js';
 import { dumpSchema } from '../schema-dump.js';
 import { signUserToken } from '../tokens.js';
 import { jobsReport } from './jobs.js';
 import { ReplayError, replayFailedDeliveries } from './webhooks-replay.js';
 
 const USAGE = `usage: oriva <command>
-  apps create --id <app-id> --name <name> [--icon-url URL] [--platform]
+  apps create --id <app-id> --name <name> [--icon-url https://…] [--platform]
   apps rotate-key --id <app-id> [--grace <seconds>]
-  token --user <user-id> [--ttl <seconds>]
+  token --user <user-id> [--ttl <seconds, at least 1>]
   migrate
   schema-dump
   jobs                      queue depth per task, failed jobs, disabled webhooks
-  webhooks replay --app <app-id> --webhook <webhook-id> --since <ISO time>`;
+  webhooks replay --app <app-id> --webhook <webhook-id> --since <ISO time>
+  --version, --help`;
 
+/** The options each command takes; any other is a usage error. */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  'apps create': ['id', 'name', 'icon-url', 'platform'],
+  'apps rotate-key': ['id', 'grace'],
+  token: ['user', 'ttl'],
+  migrate: [],
+  'schema-dump': [],
+  jobs: [],
+  'webhooks replay': ['app', 'webhook', 'since'],
+};
+
+/** Wrong arguments: usage on stderr, exit 2. */
 class UsageError extends Error {}
 
 function option(values: Record<string, unknown>, name: string): string {
@@ -28,10 +44,64 @@ function option(values: Record<string, unknown>, name: string): string {
   return value;
 }
 
-function seconds(raw: unknown, name: string, fallback: number): number {
+/** An id option checked against the pattern the API and the schema enforce. */
+function idOption(values: Record<string, unknown>, name: string, schema: { pattern: string }): string {
+  const value = option(values, name);
+  if (!new RegExp(schema.pattern).test(value)) throw new UsageError(`--${name} ${JSON.stringify(value)} does not match ${schema.pattern}`);
+  return value;
+}
+
+function seconds(raw: unknown, name: string, fallback: number, min = 0): number {
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number of seconds`);
+  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) < min) {
+    throw new UsageError(`--${name} must be a whole number of seconds${min > 0 ? `, at least ${min}` : ''}`);
+  }
   return Number(raw);
+}
+
+function appName(values: Record<string, unknown>): string {
+  const name = option(values, 'name');
+  if (name.length > 100 || /\p{Cc}/u.test(name)) throw new UsageError('--name must be 1-100 characters without control characters');
+  return name;
+}
+
+function iconUrl(raw: unknown): string | null {
+  if (raw === undefined) return null;
+  const text = String(raw);
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    url = null;
+  }
+  if (!url || url.protocol !== 'https:' || text.length > 2048) throw new UsageError('--icon-url must be an https:// URL of at most 2048 characters');
+  return text;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        'icon-url': { type: 'string' },
+        platform: { type: 'boolean' },
+        grace: { type: 'string' },
+        user: { type: 'string' },
+        ttl: { type: 'string' },
+        app: { type: 'string' },
+        webhook: { type: 'string' },
+        since: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    // node:util's messages ("Unknown option '--x'", "Option '--ttl <value>' argument missing"), first sentence.
+    throw new UsageError((err as Error).message.split('. ')[0]!);
+  }
 }
 
 async function withDatabase<T>(config: Config, fn: (db: Database, pool: Pool) => Promise<T>): Promise<T> {
@@ -48,44 +118,37 @@ async function withDatabase<T>(config: Config, fn: (db: Database, pool: Pool) =>
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      id: { type: 'string' },
-      name: { type: 'string' },
-      'icon-url': { type: 'string' },
-      platform: { type: 'boolean' },
-      grace: { type: 'string' },
-      user: { type: 'string' },
-      ttl: { type: 'string' },
-      app: { type: 'string' },
-      webhook: { type: 'string' },
-      since: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { positionals, values } = parse(argv);
   const command = positionals.join(' ');
+  if (values.version) {
+    process.stdout.write(`${(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version}\n`);
+    return;
+  }
   if (values.help || command === '') {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const allowed = COMMAND_OPTIONS[command];
+  if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const stray = Object.keys(values).find((name) => !allowed.includes(name));
+  if (stray) throw new UsageError(`${command} takes no --${stray}`);
   const config = loadConfig();
   switch (command) {
     case 'apps create': {
-      const app = { id: option(values, 'id'), name: option(values, 'name'), iconUrl: values['icon-url'] ?? null, platform: values.platform ?? false };
+      const app = { id: idOption(values, 'id', appIdSchema), name: appName(values), iconUrl: iconUrl(values['icon-url']), platform: values.platform ?? false };
       print(await withDatabase(config, (_db, pool) => createApp(pool, app)));
       return;
     }
     case 'apps rotate-key': {
-      const id = option(values, 'id');
+      const id = idOption(values, 'id', appIdSchema);
       const grace = seconds(values.grace, 'grace', 0);
       print(await withDatabase(config, (_db, pool) => rotateKey(pool, id, grace)));
       return;
     }
     case 'token': {
-      const ttl = seconds(values.ttl, 'ttl', 3600);
-      process.stdout.write(`${await signUserToken(config.jwtSecret, option(values, 'user'), ttl)}\n`);
+      const user = idOption(values, 'user', userIdSchema);
+      const ttl = seconds(values.ttl, 'ttl', 3600, 1);
+      process.stdout.write(`${await signUserToken(config.jwtSecret, user, ttl)}\n`);
       return;
     }
     case 'migrate':
@@ -99,7 +162,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(await withDatabase(config, (_db, pool) => jobsReport(pool)), null, 2)}\n`);
       return;
     case 'webhooks replay': {
-      const app = option(values, 'app');
+      const app = idOption(values, 'app', appIdSchema);
       const webhook = option(values, 'webhook');
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(webhook)) throw new UsageError('--webhook must be a webhook id (uuid)');
       const since = new Date(option(values, 'since'));
@@ -107,8 +170,6 @@ async function main(argv: string[]): Promise<void> {
       print(await withDatabase(config, (_db, pool) => replayFailedDeliveries(pool, app, webhook, since)));
       return;
     }
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
 

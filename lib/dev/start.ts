@@ -1,5 +1,6 @@
 // npm start: the whole stack in one process for trying it out. Embedded Postgres (unless
-// DATABASE_URL is set) + migrations + REST API + worker + gateway, a demo app and a demo user token.
+// DATABASE_URL is set) + migrations + REST API + worker (its /metrics on WORKER_METRICS_PORT, as
+// `npm run worker`) + gateway, a demo app and a demo user token.
 // Ctrl-C stops everything, Postgres included.
 import { createApp, rotateKey } from '../apps.js';
 import { exitOnStartupError, loadConfig } from '../config.js';
@@ -11,6 +12,7 @@ import { migrateDatabase } from '../migrate.js';
 import { stopOnSignals } from '../process.js';
 import { signUserToken } from '../tokens.js';
 import { startServer } from '../../server/server.js';
+import { startMetricsServer } from '../../worker/metrics.js';
 import { startWorker } from '../../worker/worker.js';
 import { startGateway } from '../../gateway/gateway.js';
 
@@ -53,6 +55,8 @@ try {
     stops.push(() => server.close());
     const worker = await startWorker(config, db.url, log);
     stops.push(() => worker.close());
+    const workerMetrics = await startMetricsServer(worker.metrics, config.workerMetricsPort, config.host);
+    stops.push(() => workerMetrics.close());
 
     process.stdout.write(
       [
@@ -61,6 +65,8 @@ try {
         `  Web page:     ${server.url}/   (notification center; demo user token prefilled)`,
         `  API:          ${server.url}/api/v1   (health: ${server.url}/readyz)`,
         `  Gateway:      ${gateway.url}/api/v1/events/stream`,
+        `  Metrics:      ${server.url}/metrics (API), ${gateway.url.replace(/^ws/, 'http')}/metrics (gateway)`,
+        `  Worker metrics: http://${config.host}:${workerMetrics.port}/metrics   (WORKER_METRICS_PORT)`,
         `  Database:     ${db.owned ? 'embedded Postgres, data in ' + config.dataDir : db.url.replace(/:[^:@/]*@/, ':***@')}`,
         `  Demo app id:  ${demo.app_id}`,
         `  Demo API key: ${demo.api_key}`,

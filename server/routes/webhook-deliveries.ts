@@ -9,7 +9,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { sqlFile } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
-import { webhookNotVisible, webhookRateLimit } from './webhooks.js';
+import { webhookNotVisible, webhookRateLimit, webhookReadRateLimit } from './webhooks.js';
 
 const findWebhook = sqlFile('deliveries/find_webhook');
 const listDeliveries = sqlFile('deliveries/list');
@@ -79,7 +79,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
         delivery_id: { type: 'string', maxLength: 100, description: 'only the attempts of this delivery' },
       },
     },
-    rateLimit: webhookRateLimit,
+    rateLimit: webhookReadRateLimit,
     success: {
       status: 200,
       description: 'One page of attempts',

@@ -42,6 +42,8 @@ const webhookParams = {
 
 /** Every webhook route counts against the app's webhook-management limit. */
 export const webhookRateLimit = { name: 'webhooks' as const, key: (caller: Caller) => `app:${caller.kind === 'app' ? caller.appId : ''}` };
+/** Reading the delivery log is a query: it spends the app's query budget, not webhook management's. */
+export const webhookReadRateLimit = { name: 'queries' as const, key: webhookRateLimit.key };
 
 /** After a scoped statement found nothing: 403 when the webhook belongs to another app. */
 export async function webhookNotVisible(client: PoolClient, id: string): Promise<AppError> {

@@ -55,6 +55,15 @@ t.test('first start: ready, reachable, and stopped cleanly by Ctrl-C', async (t)
   const html = await fetch(page);
   t.equal(html.status, 200, 'the notification center page is served');
   t.match(await html.text(), /<title>[^<]*Notifications/);
+  const workerMetrics = field(stdout, 'Worker metrics');
+  t.match(workerMetrics, /^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/, 'the worker metrics URL, with the bound port');
+  const metrics = await fetch(workerMetrics);
+  t.equal(metrics.status, 200, "the worker's /metrics is served, as by npm run worker");
+  const metricsText = await metrics.text();
+  t.match(metricsText, /# TYPE oriva_webhook_deliveries_total counter/);
+  t.match(metricsText, /process_resident_memory_bytes [1-9]/);
+  const gatewayMetrics = await fetch(field(stdout, 'Gateway').replace(/^ws(.*)\/api\/v1\/events\/stream$/, 'http$1/metrics'));
+  t.match(await gatewayMetrics.text(), /oriva_gateway_listening 1/);
   const ready = await fetch(api.replace('/api/v1', '/readyz'));
   t.equal(ready.status, 200);
   t.same(await ready.json(), { status: 'ready' });

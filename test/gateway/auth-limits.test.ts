@@ -51,6 +51,29 @@ t.test('credentials in the header, the subprotocol (echoing oriva.v1) and ?auth=
   t.equal(browser.ws.protocol, 'oriva.v1');
 });
 
+t.test('offering bearer.<token> without oriva.v1 is refused with 400, not a 101 without a protocol', async (t) => {
+  const { token } = await userAuth('alice');
+  const connectionsBefore = (await db.system.query('select count(*)::int as n from oriva.gateway_connections')).rows[0].n;
+  for (const protocols of [[`bearer.${token}`], ['chat', `bearer.${token}`]]) {
+    const ws = new WS(streamUrl(gw), protocols, { headers: { origin: 'https://core.oriva.io' } });
+    const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      ws.on('open', () => reject(new Error('upgraded')));
+      ws.on('error', () => undefined);
+    });
+    t.equal(refused.status, 400, protocols.join(', '));
+    t.same(JSON.parse(refused.body), { success: false, error: { code: 'bad_subprotocol', message: 'Offer the oriva.v1 subprotocol (next to bearer.<token>)' } });
+    t.notMatch(refused.body, token, 'the token is not echoed');
+  }
+  const connectionsAfter = (await db.system.query('select count(*)::int as n from oriva.gateway_connections')).rows[0].n;
+  t.equal(connectionsAfter, connectionsBefore, 'no connection registered');
+  await stillServing(t);
+});
+
 t.test('a wrong Origin is refused with 403; no Origin (not a browser) is allowed', async (t) => {
   const { auth } = await userAuth('alice');
   t.equal((await upgradeStatus(gw, { ...auth, origin: 'https://evil.example' })).status, 403);

@@ -104,4 +104,6 @@ t.test('/metrics: connections, messages out, commit → push lag', async (t) => 
   t.match(text, /oriva_gateway_commit_to_push_seconds_count [1-9]/);
   t.match(text, /oriva_gateway_upgrades_refused_total\{reason="too_many_connections"\} [1-9]/);
   t.match(text, /oriva_gateway_listening 1/);
+  t.match(text, /process_resident_memory_bytes [1-9]/, 'default process metrics');
+  t.match(text, /nodejs_eventloop_lag_seconds /);
 });

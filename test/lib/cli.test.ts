@@ -45,8 +45,9 @@ t.test('apps create refuses a duplicate or malformed id and writes nothing', asy
   t.equal(duplicate.code, 1);
   t.equal(duplicate.stderr, 'oriva: already exists: Key (id)=(work-buddy) already exists.\n');
   const malformed = await oriva('apps', 'create', '--id', 'Bad Id!', '--name', 'X');
-  t.equal(malformed.code, 1);
-  t.match(malformed.stderr, /^oriva: invalid value: .*apps_id_check/);
+  t.equal(malformed.code, 2);
+  t.match(malformed.stderr, /^oriva: --id "Bad Id!" does not match \^\[a-z0-9\]\[a-z0-9_-\]\{0,62\}\$\nusage: oriva <command>/, 'the pattern, not a Postgres message');
+  t.notMatch(malformed.stderr, /apps_id_check|violates/);
   const missing = await oriva('apps', 'create', '--name', 'X');
   t.equal(missing.code, 2);
   t.match(missing.stderr, /^oriva: --id is required\nusage: oriva <command>/);
@@ -79,8 +80,41 @@ t.test('token --user prints a JWT for that user with the given ttl', async (t) =
   t.equal(claims?.userId, 'user_456');
   t.ok(claims && Math.abs(claims.expiresAt - (Date.now() / 1000 + 120)) < 10, 'expires in about 120 s');
   const bad = await oriva('token', '--user', 'not a valid id');
-  t.equal(bad.code, 1);
-  t.match(bad.stderr, /^oriva: invalid user id/);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /^oriva: --user "not a valid id" does not match \^\[A-Za-z0-9_\.:@-\]\{1,128\}\$\nusage: oriva <command>/);
+  t.equal(bad.stdout, '', 'no token printed');
+});
+
+t.test('unknown options and bad values: usage on stderr, exit 2, nothing written', async (t) => {
+  const before = (await db.system.query('select (select count(*)::int from oriva.apps) as apps, (select count(*)::int from oriva.api_keys) as keys')).rows[0];
+  const cases: Array<[string, string[], string]> = [
+    ['an unknown option', ['apps', 'create', '--id', 'x1', '--name', 'X', '--colour', 'red'], "oriva: Unknown option '--colour'"],
+    ["another command's option", ['token', '--user', 'u1', '--id', 'x1'], 'oriva: token takes no --id'],
+    ['a missing option value', ['token', '--user'], "oriva: Option '--user <value>' argument missing"],
+    ['an unknown command', ['apps', 'delete', '--id', 'x1'], 'oriva: unknown command "apps delete"'],
+    ['a non-https --icon-url', ['apps', 'create', '--id', 'x2', '--name', 'X', '--icon-url', 'http://wb.example/icon.png'], 'oriva: --icon-url must be an https:// URL of at most 2048 characters'],
+    ['a javascript: --icon-url', ['apps', 'create', '--id', 'x3', '--name', 'X', '--icon-url', 'javascript:alert(1)'], 'oriva: --icon-url must be an https:// URL of at most 2048 characters'],
+    ['a --name over 100 characters', ['apps', 'create', '--id', 'x4', '--name', 'N'.repeat(101)], 'oriva: --name must be 1-100 characters without control characters'],
+    ['--ttl 0', ['token', '--user', 'u1', '--ttl', '0'], 'oriva: --ttl must be a whole number of seconds, at least 1'],
+    ['--ttl not a number', ['token', '--user', 'u1', '--ttl', '1h'], 'oriva: --ttl must be a whole number of seconds, at least 1'],
+    ['--grace negative', ['apps', 'rotate-key', '--id', 'work-buddy', '--grace=-5'], 'oriva: --grace must be a whole number of seconds'],
+    ['rotate-key with a malformed id', ['apps', 'rotate-key', '--id', 'Work Buddy'], 'oriva: --id "Work Buddy" does not match ^[a-z0-9][a-z0-9_-]{0,62}$'],
+  ];
+  for (const [name, args, message] of cases) {
+    const result = await oriva(...args);
+    t.equal(result.code, 2, `${name}: exit 2`);
+    t.equal(result.stderr.split('\n')[0], message, `${name}: the message`);
+    t.match(result.stderr, /\nusage: oriva <command>\n/, `${name}: usage`);
+    t.equal(result.stdout, '', `${name}: nothing printed`);
+  }
+  const after = (await db.system.query('select (select count(*)::int from oriva.apps) as apps, (select count(*)::int from oriva.api_keys) as keys')).rows[0];
+  t.same(after, before, 'no app or key written');
+});
+
+t.test('--version prints the package version', async (t) => {
+  const result = await oriva('--version');
+  t.equal(result.code, 0, result.stderr);
+  t.equal(result.stdout, `${JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')).version}\n`);
 });
 
 t.test('migrate on a current database is a no-op', async (t) => {

@@ -54,6 +54,22 @@ t.test('events, queries (per user) and webhook management have their own budgets
   t.same(wh, [200, 200, 429]);
 });
 
+t.test('reading the delivery log spends the query budget, not webhook management', async (t) => {
+  const app = await createTestApp(db, { id: 'log-reader' });
+  const separate = client(await startTestServer(t, db, { ...limits, RATE_LIMIT_QUERIES: '3', WEBHOOK_ALLOWLIST: 'hooks.example' }));
+  const created = await separate('POST', '/apps/log-reader/webhooks', { headers: app.auth, json: { webhook_url: 'https://hooks.example/in', subscribed_events: ['*'] } });
+  t.equal(created.status, 201, 'management: 1 of 2');
+  const deliveries = `/apps/log-reader/webhooks/${created.body.webhook_id}/deliveries`;
+  const reads = [];
+  for (let i = 0; i < 4; i++) reads.push((await separate('GET', deliveries, { headers: app.auth })).status);
+  t.same(reads, [200, 200, 200, 429], 'three reads: the query budget');
+  const limited = await separate('GET', deliveries, { headers: app.auth });
+  t.match(limited.body, { success: false, error: { code: 'rate_limited', message: 'Rate limit exceeded (3 queries requests per 15 min)' } });
+  t.equal(limited.headers.get('x-ratelimit-limit'), '3');
+  t.equal((await separate('GET', '/apps/log-reader/webhooks', { headers: app.auth })).status, 200, 'management: 2 of 2, untouched by the reads');
+  t.equal((await separate('GET', '/apps/log-reader/webhooks', { headers: app.auth })).status, 429, 'management: its own budget of 2');
+});
+
 t.test('a new window starts once the old one ends', async (t) => {
   const short = client(await startTestServer(t, db, { RATE_LIMIT_EVENTS: '1', RATE_LIMIT_WINDOW_MS: '1000' }));
   const event = { event_category: 'session', event_type: 'started', entity_type: 'session', entity_id: 's1', user_id: 'u1' };

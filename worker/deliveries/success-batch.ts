@@ -11,15 +11,18 @@ const recordSuccesses = sqlFile('deliveries/record_successes');
 export type SuccessRow = [string, string, string, string, string, string, number, string, string | null, number, number];
 
 export interface SuccessBatcher {
-  record(row: SuccessRow): Promise<void>;
+  /** Resolves to false when the row's webhook was deleted meanwhile (nothing recorded for it). */
+  record(row: SuccessRow): Promise<boolean>;
 }
 
 export function makeSuccessBatcher(pool: Pool, maxBatch = 200): SuccessBatcher {
-  let pending: { rows: SuccessRow[]; done: Promise<void> } | null = null;
+  let pending: { rows: SuccessRow[]; done: Promise<Set<string>> } | null = null;
 
+  /** Writes the batch; the ids of the webhooks still there. */
   const write = async (rows: SuccessRow[]) => {
     const columns = rows[0]!.map((_, i) => rows.map((row) => row[i]));
-    await run(pool, recordSuccesses, columns);
+    const recorded = await run<{ id: string }>(pool, recordSuccesses, columns);
+    return new Set(recorded.map((row) => row.id));
   };
 
   return {
@@ -34,7 +37,7 @@ export function makeSuccessBatcher(pool: Pool, maxBatch = 200): SuccessBatcher {
         pending = { rows, done };
       }
       pending.rows.push(row);
-      return pending.done;
+      return pending.done.then((webhookIds) => webhookIds.has(row[0]));
     },
   };
 }

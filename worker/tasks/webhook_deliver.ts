@@ -61,6 +61,6 @@ export function webhookDeliver({ pool, webhookClient, admission, metrics, log }:
     }
     // record.ts's log lines name the webhook and delivery themselves: no child logger per job.
     const recorded = await recordOutcome(pool, successes, delivery, outcome, log);
-    if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...(recorded.success ? {} : { next: recorded.decision }) }, 'delivery attempt recorded');
+    if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...('decision' in recorded ? { next: recorded.decision } : {}) }, 'delivery attempt recorded');
   };
 }
