@@ -29,3 +29,12 @@ export function appJsonProblem(value: unknown): string | null {
   if (Buffer.byteLength(JSON.stringify(value)) > APP_JSON_MAX_BYTES) return `is larger than ${APP_JSON_MAX_BYTES} bytes as JSON`;
   return null;
 }
+
+/**
+ * A stored app value as it is read back: itself, or a small marker when it is nested too deep to
+ * serialise safely (a row written before these bounds, or by SQL), so one such row cannot turn a
+ * whole response — a user's feed shows every app's notifications — into an error.
+ */
+export function storedAppJson(field: string, value: unknown): unknown {
+  return jsonDepth(value, APP_JSON_MAX_DEPTH) > APP_JSON_MAX_DEPTH ? { omitted: `${field} is nested deeper than ${APP_JSON_MAX_DEPTH} levels` } : value;
+}

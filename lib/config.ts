@@ -1,6 +1,9 @@
 // One validated configuration for every process. Each process reads what it needs; a bad value
 // stops the process with one line naming the variable (see ConfigError and exitOnConfigError).
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { parseSecretsKey, SecretsKeyError, type Keyring } from './secrets.js';
 
 export class ConfigError extends Error {}
 
@@ -14,6 +17,8 @@ export interface Config {
   workerMetricsPort: number;
   host: string;
   jwtSecret: string;
+  /** Keys for webhook secrets at rest (lib/secrets.ts). */
+  secrets: Keyring;
   webhookAllowlist: string[];
   allowedOrigins: string[];
   retentionDays: number;
@@ -36,6 +41,25 @@ export interface Config {
 }
 
 const DEV_JWT_SECRET = 'oriva-dev-only-secret-do-not-use-in-production';
+/** Development only, when neither SECRETS_KEY nor the data dir's key file (written by npm start) exists. */
+const DEV_SECRETS_KEY = `dev:${Buffer.from('oriva-dev-only-key-not-for-prod!').toString('base64')}`;
+/** The file in ORIVA_DATA_DIR where `npm start` keeps its generated SECRETS_KEY. */
+export const DEV_SECRETS_KEY_FILE = 'secrets.key';
+
+function secretsKeyring(env: NodeJS.ProcessEnv, nodeEnv: string, dataDir: string): Keyring {
+  let raw = env.SECRETS_KEY ?? '';
+  if (raw === '') {
+    if (nodeEnv === 'production') throw new ConfigError('SECRETS_KEY is required when NODE_ENV=production (generate one: npx oriva secrets generate-key)');
+    const file = join(dataDir, DEV_SECRETS_KEY_FILE);
+    raw = existsSync(file) ? readFileSync(file, 'utf8').trim() : DEV_SECRETS_KEY;
+  }
+  try {
+    return parseSecretsKey(raw);
+  } catch (err) {
+    if (err instanceof SecretsKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -83,10 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (jwtSecret !== '' && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET must be at least 32 characters');
   }
+  const dataDir = env.ORIVA_DATA_DIR || '.data';
   return {
     nodeEnv,
     databaseUrl: databaseUrl(env.DATABASE_URL),
-    dataDir: env.ORIVA_DATA_DIR || '.data',
+    dataDir,
+    secrets: secretsKeyring(env, nodeEnv, dataDir),
     embeddedPgPort: int(env, 'ORIVA_PG_PORT', 54329, 1, 65535),
     port: int(env, 'PORT', 3000, 0, 65535),
     gatewayPort: int(env, 'GATEWAY_PORT', 3001, 0, 65535),

@@ -43,6 +43,8 @@ export function makePool(connectionString: string, { role, max = 10, application
     // prepared statement, which shows as a latency spike when load rises again (pg's default is 10 s).
     idleTimeoutMillis: 300_000,
     application_name: applicationName,
+    // A database that never answers a connect is an error (503 in the API), not a request that hangs.
+    connectionTimeoutMillis: 10_000,
     // The role is switched in the startup packet, so no connection is ever used as the owner.
     options: `-c role=${role} ${sessionLimits(role)}`,
   });

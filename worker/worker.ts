@@ -10,6 +10,7 @@ import type { Logger } from '../lib/log.js';
 import { fromRoot } from '../lib/paths.js';
 import { DEFAULT_TIMEOUT_MS, makeWebhookClient } from '../lib/webhooks/http-client.js';
 import type { Resolver } from '../lib/webhooks/url-policy.js';
+import { reencryptWebhookSecrets } from '../lib/webhooks/reencrypt.js';
 import { DeliveryAdmission, defaultAdmissionLimits } from './deliveries/admission.js';
 import { startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { makeWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -50,6 +51,11 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     resolver: options.resolver,
   });
   const metrics = makeWorkerMetrics();
+  // Secrets stored in plaintext (from before encryption) or under a key being rotated out.
+  await reencryptWebhookSecrets(pool, config.secrets).then(
+    (n) => n > 0 && log.info({ webhooks: n, key: config.secrets.primaryId }, 'webhook secrets re-encrypted'),
+    (err: Error) => log.error({ err: err.message }, 'webhook secrets could not all be re-encrypted'),
+  );
   const admission = new DeliveryAdmission(defaultAdmissionLimits(concurrency, { perApp: config.webhookAppConcurrency, perEndpoint: config.webhookEndpointConcurrency }));
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
   const heartbeat = startHeartbeat(events, pool, log, options.heartbeat);

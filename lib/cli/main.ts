@@ -10,7 +10,9 @@ import { migrateDatabase } from '../migrate.js';
 import { fromRoot } from '../paths.js';
 import { appId as appIdSchema, userId as userIdSchema } from '../schemas/common.js';
 import { dumpSchema } from '../schema-dump.js';
+import { generateSecretsKey } from '../secrets.js';
 import { signUserToken } from '../tokens.js';
+import { reencryptWebhookSecrets } from '../webhooks/reencrypt.js';
 import { jobsReport } from './jobs.js';
 import { ReplayError, replayFailedDeliveries } from './webhooks-replay.js';
 
@@ -22,6 +24,8 @@ const USAGE = `usage: oriva <command>
   schema-dump
   jobs                      queue depth per task, failed jobs, disabled webhooks
   webhooks replay --app <app-id> --webhook <webhook-id> --since <ISO time>
+  secrets generate-key [--id <key id>]   a new SECRETS_KEY value (one AES-256 key)
+  secrets reencrypt         encrypt every webhook secret with SECRETS_KEY's first key
   --version, --help`;
 
 /** The options each command takes; any other is a usage error. */
@@ -33,6 +37,8 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   'schema-dump': [],
   jobs: [],
   'webhooks replay': ['app', 'webhook', 'since'],
+  'secrets generate-key': ['id'],
+  'secrets reencrypt': [],
 };
 
 /** Wrong arguments: usage on stderr, exit 2. */
@@ -132,6 +138,13 @@ async function main(argv: string[]): Promise<void> {
   if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   const stray = Object.keys(values).find((name) => !allowed.includes(name));
   if (stray) throw new UsageError(`${command} takes no --${stray}`);
+  if (command === 'secrets generate-key') {
+    // Needs no configuration: it makes the SECRETS_KEY a production configuration requires.
+    const id = values.id === undefined ? 'k1' : String(values.id);
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new UsageError('--id must be 1-32 letters, digits, _ or -');
+    process.stdout.write(`${generateSecretsKey(id)}\n`);
+    return;
+  }
   const config = loadConfig();
   switch (command) {
     case 'apps create': {
@@ -170,6 +183,9 @@ async function main(argv: string[]): Promise<void> {
       print(await withDatabase(config, (_db, pool) => replayFailedDeliveries(pool, app, webhook, since)));
       return;
     }
+    case 'secrets reencrypt':
+      print({ reencrypted: await withDatabase(config, (_db, pool) => reencryptWebhookSecrets(pool, config.secrets)), key: config.secrets.primaryId });
+      return;
   }
 }
 

@@ -2,8 +2,11 @@
 // DATABASE_URL is set) + migrations + REST API + worker (its /metrics on WORKER_METRICS_PORT, as
 // `npm run worker`) + gateway, a demo app and a demo user token.
 // Ctrl-C stops everything, Postgres included.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createApp, rotateKey } from '../apps.js';
-import { exitOnStartupError, loadConfig } from '../config.js';
+import { DEV_SECRETS_KEY_FILE, exitOnStartupError, loadConfig } from '../config.js';
+import { generateSecretsKey } from '../secrets.js';
 import { resolveDatabase } from '../database.js';
 import { makePool } from '../db.js';
 import { freePort } from '../listen.js';
@@ -19,8 +22,20 @@ import { startGateway } from '../../gateway/gateway.js';
 const DEMO_APP = { id: 'demo-app', name: 'Demo App' };
 const DEMO_USER = 'demo-user';
 
+/**
+ * Without SECRETS_KEY, npm start keeps a generated one in its data dir (made once, reused by every
+ * later start and by the lone npm run server|worker|gateway, which read the same file).
+ */
+function ensureDevSecretsKey(dataDir: string): void {
+  const file = join(dataDir, DEV_SECRETS_KEY_FILE);
+  if (existsSync(file)) return;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${generateSecretsKey('dev1')}\n`, { mode: 0o600 });
+}
+
 try {
   const started = Date.now();
+  if (!process.env.SECRETS_KEY) ensureDevSecretsKey(process.env.ORIVA_DATA_DIR || '.data');
   const config = loadConfig({
     LOG_LEVEL: 'warn',
     // dev only: webhooks may target this machine

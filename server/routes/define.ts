@@ -9,6 +9,7 @@ import type { JsonSchema } from '../../lib/schemas/common.js';
 import type { AppDeps } from '../app.js';
 import { actorOf, callerOf, requireApp, type Caller } from '../middleware/auth.js';
 import { claimKey, idempotencyKeyOf, requestHash, storeReply, type Reply } from '../middleware/idempotency.js';
+import { decryptSecret, encryptSecret, type Keyring } from '../../lib/secrets.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from '../middleware/json-body.js';
 import type { LimitName, RateLimiters } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
@@ -34,6 +35,8 @@ export interface RouteSpec {
   rateLimit?: { name: LimitName; key: (caller: Caller, params: Record<string, string>) => string };
   /** Honour the Idempotency-Key header (app POSTs that create something). */
   idempotent?: boolean;
+  /** The reply holds a secret: the idempotency table keeps it encrypted (lib/secrets.ts), never as text. */
+  replyHoldsSecret?: boolean;
   success: { status: number; description: string; schema?: JsonSchema; example?: unknown };
   /** Error statuses this endpoint can answer besides 401 and 500. */
   errors: number[];
@@ -107,15 +110,25 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
           if (!key || caller.kind !== 'app') return fn(client);
           const hash = requestHash(ctx, raw);
           const stored = await claimKey(client, caller.appId, key, hash);
-          if (stored) return { ...stored, replayed: true };
+          if (stored) return { ...(spec.replyHoldsSecret ? unsealReply(deps.config.secrets, stored, caller.appId) : stored), replayed: true };
           const reply = await fn(client);
-          await storeReply(client, caller.appId, key, reply);
+          await storeReply(client, caller.appId, key, spec.replyHoldsSecret ? sealReply(deps.config.secrets, reply, caller.appId) : reply);
           return reply;
         }),
     });
   };
 
   router[spec.method](spec.path, pipeline);
+}
+
+/** A reply kept for replay with its body encrypted: `{"sealed": "enc:v1:…"}`. */
+function sealReply(ring: Keyring, reply: Reply, appId: string): Reply {
+  return { status: reply.status, body: { sealed: encryptSecret(ring, JSON.stringify(reply.body), appId) } };
+}
+
+function unsealReply(ring: Keyring, stored: Reply, appId: string): Reply {
+  const { sealed } = stored.body as { sealed: string };
+  return { status: stored.status, body: JSON.parse(decryptSecret(ring, sealed, appId)) as unknown };
 }
 
 function send(ctx: Context, reply: Reply): void {

@@ -1,6 +1,7 @@
 // POST /apps/:appId/events (a generic event) and GET /apps/:appId/events (the app's event log).
 import type Router from '@koa/router';
 import { run } from '../../lib/db.js';
+import { storedAppJson } from '../../lib/app-json.js';
 import { AppError } from '../../lib/errors.js';
 import { isReservedCategory, toEventMessage, type EventRow } from '../../lib/events.js';
 import { eventCreate, eventCreated, eventCreateExample, eventList, eventQuery } from '../../lib/schemas/events.js';
@@ -97,7 +98,7 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
       status: 200,
       body: {
         success: true,
-        events: page.map((row) => ({ id: row.id, ...toEventMessage(row) })),
+        events: page.map((row) => ({ id: row.id, ...toEventMessage(row), event_data: storedAppJson('event_data', row.event_data) })),
         pagination: { limit: query.limit, offset: query.offset, has_more: hasMore, next_cursor: hasMore && last ? encodeCursor([last.created_us, last.seq]) : null },
       },
     };

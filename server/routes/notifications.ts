@@ -2,6 +2,7 @@
 // delete. Every write is one transaction: rows + platform event (+ an expiry job when expires_at).
 import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
+import { storedAppJson } from '../../lib/app-json.js';
 import { AppError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchResult, notificationCreate,
@@ -198,6 +199,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
         success: true,
         notifications: items.map(({ priority_rank: _r, created_us: _c, ...item }) => ({
           ...item,
+          context_data: storedAppJson('context_data', item.context_data),
           created_at: new Date(item.created_at as string).toISOString(),
           updated_at: new Date(item.updated_at as string).toISOString(),
           expires_at: item.expires_at ? new Date(item.expires_at as string).toISOString() : null,

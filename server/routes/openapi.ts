@@ -19,6 +19,7 @@ const errorExamples: Record<number, { code: string; message: string; details?: u
   422: { code: 'idempotency_key_reused', message: 'This Idempotency-Key was used with a different request in the last 24 hours' },
   429: { code: 'rate_limited', message: 'Rate limit exceeded (500 notifications requests per 15 min)', details: { retry_after: 120 } },
   500: { code: 'internal_error', message: 'Internal error', details: { request_id: '7c0e…' } },
+  503: { code: 'unavailable', message: 'The service cannot reach its database right now; retry later' },
 };
 
 const descriptions: Record<number, string> = {
@@ -32,6 +33,7 @@ const descriptions: Record<number, string> = {
   422: 'Idempotency-Key reused with a different request',
   429: 'Rate limited',
   500: 'Unexpected; says nothing internal',
+  503: 'The database is unreachable (or a conflict to retry); retry after Retry-After seconds',
 };
 
 const rateLimitHeaders = {
@@ -43,7 +45,9 @@ const rateLimitHeaders = {
 function errorResponse(status: number, limited: boolean) {
   return {
     description: descriptions[status] ?? 'Error',
-    ...(status === 429 ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...rateLimitHeaders } } : limited ? { headers: rateLimitHeaders } : {}),
+    ...(status === 429 ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...rateLimitHeaders } }
+      : status === 503 ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } }
+      : limited ? { headers: rateLimitHeaders } : {}),
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { success: false, error: errorExamples[status] } } },
   };
 }
@@ -87,7 +91,7 @@ function operation(spec: RouteSpec) {
         : {}),
     },
   };
-  for (const status of [...new Set([...spec.errors, 401, 500])].sort()) responses[status] = errorResponse(status, limited);
+  for (const status of [...new Set([...spec.errors, 401, 500, 503])].sort()) responses[status] = errorResponse(status, limited);
   return {
     operationId: spec.operationId,
     summary: spec.summary,

@@ -6,6 +6,7 @@ import { run, type PoolClient } from '../../lib/db.js';
 import { AppError, forbidden, notFound } from '../../lib/errors.js';
 import { uuid } from '../../lib/schemas/common.js';
 import { secretRotated, webhookCreate, webhookCreated, webhookCreateExample, webhookList, webhookUpdate, webhookUpdated } from '../../lib/schemas/webhooks.js';
+import { encryptSecret } from '../../lib/secrets.js';
 import { sqlFile } from '../../lib/sql.js';
 import { checkWebhookUrl } from '../../lib/webhooks/url-policy.js';
 import type { Caller } from '../middleware/auth.js';
@@ -75,6 +76,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     requestExample: webhookCreateExample,
     rateLimit: webhookRateLimit,
     idempotent: true,
+    replyHoldsSecret: true,
     success: {
       status: 201, description: 'Created', schema: webhookCreated,
       example: { success: true, webhook_id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', created_at: '2025-09-30T10:00:00.000Z' },
@@ -87,7 +89,8 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     return write(async (client) => {
       await run(client, lockAppWebhooks, [params.appId]);
       const [row] = await run<WebhookRow>(client, insertWebhook, [
-        params.appId, body.webhook_url, secret, body.subscribed_events, body.is_active ?? true, body.max_retries ?? null, body.retry_backoff_seconds ?? null, cap,
+        params.appId, body.webhook_url, encryptSecret(deps.config.secrets, secret, params.appId), body.subscribed_events, body.is_active ?? true,
+        body.max_retries ?? null, body.retry_backoff_seconds ?? null, cap,
       ]);
       if (!row) throw new AppError(409, 'webhook_limit', `An app may have at most ${cap} webhooks; delete one before adding another`, { limit: cap });
       return { status: 201, body: { success: true, webhook_id: row!.id, webhook_secret: secret, webhook: serialize(row!), created_at: row!.created_at.toISOString() } };
@@ -174,7 +177,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
   }, async ({ params, write }) => {
     const secret = newWebhookSecret();
     return write(async (client) => {
-      const [row] = await run<{ id: string; previous_secret_expires_at: Date }>(client, rotateSecret, [params.id, params.appId, secret]);
+      const [row] = await run<{ id: string; previous_secret_expires_at: Date }>(client, rotateSecret, [params.id, params.appId, encryptSecret(deps.config.secrets, secret, params.appId)]);
       if (!row) throw await webhookNotVisible(client, params.id);
       return { status: 200, body: { success: true, webhook_id: row.id, webhook_secret: secret, previous_secret_expires_at: row.previous_secret_expires_at.toISOString() } };
     });

@@ -13,10 +13,12 @@ interface Teardown {
 }
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+/** A fixed SECRETS_KEY for the suite (lib/secrets.ts), so no test reads a developer's .data key file. */
+export const TEST_SECRETS_KEY = `test:${Buffer.from('oriva-test-only-key-for-the-suite').subarray(0, 32).toString('base64')}`;
 
 /** The configuration a test process runs with; env overrides as strings, like the real thing. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
+  return loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
 }
 
 export const testLogger = (name: string, config: Config) => makeLogger(name, config.logLevel);

@@ -125,3 +125,22 @@ t.test('migrate on a current database is a no-op', async (t) => {
   const after = await db.owner.query('select count(*)::int as n from graphile_migrate.migrations');
   t.equal(after.rows[0].n, before.rows[0].n);
 });
+
+t.test('secrets generate-key prints a usable SECRETS_KEY; secrets reencrypt brings plaintext secrets under it', async (t) => {
+  const generated = await runChild('lib/cli/main.ts', ['secrets', 'generate-key', '--id', 'k2026'], { NODE_ENV: 'production', JWT_SECRET: '', SECRETS_KEY: '' });
+  t.equal(generated.code, 0, 'needs no configuration, not even in production');
+  const key = generated.stdout.trim();
+  t.match(key, /^k2026:[A-Za-z0-9+/]{43}=$/);
+  const bad = await oriva('secrets', 'generate-key', '--id', 'no spaces');
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--id must be 1-32 letters, digits, _ or -/);
+
+  await db.system.query(`insert into oriva.apps (id, name) values ('cli-secrets', 'CLI') on conflict do nothing`);
+  await db.system.query(`insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events) values ('cli-secrets', 'https://93.184.216.34/h', 'whsec_cGxhaW50ZXh0LXNlY3JldC1mcm9tLWJlZm9yZQ==', '{*}')`);
+  const result = await runChild('lib/cli/main.ts', ['secrets', 'reencrypt'], { DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: key });
+  t.equal(result.code, 0, result.stderr);
+  t.match(JSON.parse(result.stdout), { reencrypted: Number, key: 'k2026' });
+  t.ok(JSON.parse(result.stdout).reencrypted >= 1);
+  const { rows } = await db.system.query(`select webhook_secret from oriva.app_webhooks where app_id = 'cli-secrets'`);
+  t.match(rows[0].webhook_secret, /^enc:v1:k2026:/);
+});

@@ -9,7 +9,9 @@ t.test('defaults', async (t) => {
   t.equal(config.dataDir, '.data');
   t.equal(config.retentionDays, 90);
   t.same(config.webhookAllowlist, [], 'production default: nothing private is allowed');
-  t.same(config.rateLimits, { windowMs: 900_000, events: 1000, notifications: 500, queries: 1000, webhooks: 50, wsConnectionsPerUser: 10 });
+  t.same(config.rateLimits, { windowMs: 900_000, events: 1000, notifications: 500, queries: 1000, webhooks: 50, wsConnectionsPerUser: 10, wsConnectionsPerApp: 100 });
+  t.equal(config.webhooksPerApp, 20);
+  t.equal(config.secrets.primaryId, 'dev', 'outside production, without SECRETS_KEY or a key file: the built-in dev key');
 });
 
 t.test('each bad value is refused with a message naming the variable', async (t) => {
@@ -23,6 +25,10 @@ t.test('each bad value is refused with a message naming the variable', async (t)
     [{ PORT: '70000' }, /^PORT must be between 0 and 65535/],
     [{ RETENTION_DAYS: '0' }, /^RETENTION_DAYS must be between 1/],
     [{ WEBHOOK_ALLOWLIST: 'example.com/24' }, /^WEBHOOK_ALLOWLIST entry "example.com\/24"/],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }, /^SECRETS_KEY is required when NODE_ENV=production \(generate one: npx oriva secrets generate-key\)$/],
+    [{ SECRETS_KEY: 'nokey' }, /^SECRETS_KEY entries must look like <id>:<base64 of 32 bytes>/],
+    [{ SECRETS_KEY: 'k1:c2hvcnQ=' }, /^SECRETS_KEY key "k1" must be 32 bytes in base64$/],
+    [{ SECRETS_KEY: `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}` }, /^SECRETS_KEY lists key "k1" twice$/],
   ];
   for (const [env, message] of cases) {
     t.throws(() => loadConfig(env), { constructor: ConfigError, message }, JSON.stringify(env));

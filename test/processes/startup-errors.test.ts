@@ -19,6 +19,14 @@ for (const entry of ['server/main.ts', 'worker/main.ts', 'gateway/main.ts']) {
     t.equal(result.code, 1);
     t.same(oneLine(result.stderr), [`${name}: cannot start: JWT_SECRET is required when NODE_ENV=production`]);
   });
+  t.test(`${name}: missing or malformed SECRETS_KEY`, async (t) => {
+    const missing = await runChild(entry, [], { DATABASE_URL: db.url, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: '' });
+    t.equal(missing.code, 1);
+    t.same(oneLine(missing.stderr), [`${name}: cannot start: SECRETS_KEY is required when NODE_ENV=production (generate one: npx oriva secrets generate-key)`]);
+    const malformed = await runChild(entry, [], { DATABASE_URL: db.url, SECRETS_KEY: 'k1:too-short' });
+    t.equal(malformed.code, 1);
+    t.same(oneLine(malformed.stderr), [`${name}: cannot start: SECRETS_KEY key "k1" must be 32 bytes in base64`]);
+  });
 }
 
 t.test('no DATABASE_URL and no embedded Postgres running: the lone server says what to do', async (t) => {

@@ -140,3 +140,23 @@ t.test('Retry-After is rounded up: retrying exactly then succeeds', async (t) =>
   await new Promise((r) => setTimeout(r, after * 1000));
   t.equal((await limited('POST', '/apps/retry-after-app/events', { headers: solo.auth, json: event() })).status, 200, 'retrying at Retry-After is answered');
 });
+
+t.test('rows written before the bounds (by SQL) do not break reads: the deep value is replaced by a marker', async (t) => {
+  const deep = `{"x":${nestedArray(5_000)}}`;
+  const { rows: [ev] } = await db.system.query(
+    `insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
+     values ('work-buddy', 'user_456', 'legacy', 'deep', 'x', 'legacy-1', $1::jsonb) returning id`, [deep]);
+  const { rows: [n] } = await db.system.query(
+    `insert into oriva.platform_notifications (app_id, external_id, user_id, notification_type, title, body, context_data)
+     values ('work-buddy', 'legacy-deep', 'user_456', 'legacy', 'Legacy', 'Deep context', $1::jsonb) returning id`, [deep]);
+  await db.system.query(`insert into oriva.notification_state (notification_id, app_id, user_id) values ($1, 'work-buddy', 'user_456')`, [n.id]);
+  await call('POST', '/apps/work-buddy/notifications', { headers: wb.auth, json: notification() });
+
+  const events = await call('GET', '/apps/work-buddy/events?entity_id=legacy-1', { headers: wb.auth });
+  t.equal(events.status, 200);
+  t.same(events.body.events.map((e: { id: string; event_data: unknown }) => [e.id, e.event_data]), [[ev.id, { omitted: 'event_data is nested deeper than 32 levels' }]]);
+  const feed = await call('GET', '/users/user_456/notifications?limit=100', { headers: wb.auth });
+  t.equal(feed.status, 200);
+  t.same(feed.body.notifications.find((x: { id: string }) => x.id === n.id)?.context_data, { omitted: 'context_data is nested deeper than 32 levels' });
+  t.ok(feed.body.notifications.length > 1, 'the other notifications are still listed');
+});

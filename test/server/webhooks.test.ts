@@ -1,7 +1,8 @@
 // Contract tests: webhook management under /apps/:appId/webhooks.
 import t from 'tap';
 import { testDatabase } from '../helpers/db.js';
-import { createTestApp, startTestServer } from '../helpers/stack.js';
+import { decryptSecret } from '../../lib/secrets.js';
+import { createTestApp, startTestServer, testConfig } from '../helpers/stack.js';
 import { client, failure, rowCounts } from './http.js';
 
 const db = await testDatabase(t);
@@ -10,6 +11,8 @@ const call = client(server);
 const wb = await createTestApp(db, { id: 'work-buddy' });
 const hugo = await createTestApp(db, { id: 'hugo-ai' });
 const base = '/apps/work-buddy/webhooks';
+/** A stored secret (encrypted at rest) as plaintext; null stays null. */
+const plain = (stored: string | null) => (stored === null ? null : decryptSecret(testConfig().secrets, stored, 'work-buddy'));
 const valid = { webhook_url: 'https://93.184.215.14/api/oriva-events', subscribed_events: ['notification.dismissed', 'notification.clicked'] };
 
 t.test('create: 201 with a whsec_ secret shown once; list never shows it', async (t) => {
@@ -18,7 +21,8 @@ t.test('create: 201 with a whsec_ secret shown once; list never shows it', async
   t.match(res.body, { success: true, webhook_id: String, webhook_secret: /^whsec_[A-Za-z0-9+/]{43}=$/, created_at: String });
   t.ok(Buffer.from(res.body.webhook_secret.slice(6), 'base64').length >= 24, '24+ random bytes');
   const { rows } = await db.system.query(`select webhook_secret, subscribed_events, is_active from oriva.app_webhooks where id = $1`, [res.body.webhook_id]);
-  t.same(rows[0], { webhook_secret: res.body.webhook_secret, subscribed_events: valid.subscribed_events, is_active: true });
+  t.match(rows[0].webhook_secret, /^enc:v1:test:/, 'stored encrypted');
+  t.same({ ...rows[0], webhook_secret: plain(rows[0].webhook_secret) }, { webhook_secret: res.body.webhook_secret, subscribed_events: valid.subscribed_events, is_active: true });
   const list = await call('GET', base, { headers: wb.auth });
   t.equal(list.status, 200);
   t.equal(list.body.webhooks.length, 1);
@@ -76,7 +80,7 @@ t.test('rotate-secret: a new secret; the previous one kept for 24 hours', async 
   t.match(res.body, { success: true, webhook_id: id, webhook_secret: /^whsec_/, previous_secret_expires_at: String });
   t.not(res.body.webhook_secret, created.body.webhook_secret);
   const { rows } = await db.system.query(`select webhook_secret, previous_secret, previous_secret_expires_at - now() > interval '23 hours 59 minutes' as day from oriva.app_webhooks where id = $1`, [id]);
-  t.same(rows[0], { webhook_secret: res.body.webhook_secret, previous_secret: created.body.webhook_secret, day: true });
+  t.same({ ...rows[0], webhook_secret: plain(rows[0].webhook_secret), previous_secret: plain(rows[0].previous_secret) }, { webhook_secret: res.body.webhook_secret, previous_secret: created.body.webhook_secret, day: true });
   t.equal((await call('POST', `${base}/00000000-0000-4000-8000-000000000000/rotate-secret`, { headers: wb.auth })).status, 404);
 });
 
@@ -106,5 +110,5 @@ t.test("isolation: another app's path → 403; another app's webhook under its o
   t.equal((await call('GET', base)).status, 401);
   t.same(await rowCounts(db), before);
   const { rows } = await db.system.query(`select is_active, webhook_secret from oriva.app_webhooks where id = $1`, [id]);
-  t.same(rows[0], { is_active: true, webhook_secret: created.body.webhook_secret });
+  t.same({ ...rows[0], webhook_secret: plain(rows[0].webhook_secret) }, { is_active: true, webhook_secret: created.body.webhook_secret });
 });

@@ -4,6 +4,7 @@
 import { run, type Pool } from '../../lib/db.js';
 import { eventTypeOf, toEventMessage, type EventRow } from '../../lib/events.js';
 import type { WebhookDeliverPayload } from '../../lib/jobs.js';
+import { decryptSecret, SecretsKeyError, type Keyring } from '../../lib/secrets.js';
 import { sqlFile } from '../../lib/sql.js';
 
 const loadDelivery = sqlFile('deliveries/load');
@@ -12,6 +13,7 @@ export interface WebhookRow {
   id: string;
   app_id: string;
   webhook_url: string;
+  /** Encrypted as stored (lib/secrets.ts); in a prepared delivery, the plaintext. */
   webhook_secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
@@ -32,9 +34,10 @@ export interface PreparedDelivery {
 }
 
 /**
- * ready: send it. skipped: nothing to send any more (not an attempt). unsendable: the event cannot be
- * serialised (event_data nested deeper than the stack allows, written before the API bounded app JSON
- * or by SQL): recorded as a failed attempt with the reason, never retried, replayable once fixed.
+ * ready: send it. skipped: nothing to send any more (not an attempt). unsendable: the request cannot
+ * be built — the event cannot be serialised (event_data nested deeper than the stack allows, written
+ * before the API bounded app JSON or by SQL), or the webhook's secret cannot be decrypted with the
+ * configured SECRETS_KEY: recorded as a failed attempt with the reason, never retried, replayable once fixed.
  */
 export type Prepared =
   | { ready: true; delivery: PreparedDelivery }
@@ -47,19 +50,32 @@ export function webhookBody(event: EventRow, omitted?: string): string {
   return JSON.stringify({ type: eventTypeOf(event), timestamp: message.timestamp, data });
 }
 
-export async function prepareDelivery(pool: Pool, job: WebhookDeliverPayload): Promise<Prepared> {
+export async function prepareDelivery(pool: Pool, job: WebhookDeliverPayload, secrets: Keyring): Promise<Prepared> {
   const [row] = await run<WebhookRow & { event: EventRow | null }>(pool, loadDelivery, [job.webhook_id, job.event_id]);
   if (!row) return { ready: false, reason: 'webhook no longer exists' };
   if (!row.is_active) return { ready: false, reason: 'webhook is disabled' };
   if (!row.event) return { ready: false, reason: 'event no longer exists' };
   if (row.event.app_id !== row.app_id) return { ready: false, reason: 'event belongs to another app' };
-  const { event, ...webhook } = row;
-  const delivery = { job, webhook, eventType: eventTypeOf(event), eventId: event.id };
+  const { event, ...stored } = row;
+  const delivery = { job, webhook: stored, eventType: eventTypeOf(event), eventId: event.id };
+  let body: string;
   try {
-    return { ready: true, delivery: { ...delivery, body: webhookBody(event) } };
+    body = webhookBody(event);
   } catch (err) {
     // The log row keeps the envelope without event_data.
     const error = `the event cannot be serialised: ${(err as Error).message}`;
     return { ready: 'unsendable', delivery: { ...delivery, body: webhookBody(event, error) }, error };
+  }
+  try {
+    // The signing secrets are decrypted here and live only in this attempt's memory.
+    const webhook = {
+      ...stored,
+      webhook_secret: decryptSecret(secrets, stored.webhook_secret, stored.app_id),
+      previous_secret: stored.previous_secret === null ? null : decryptSecret(secrets, stored.previous_secret, stored.app_id),
+    };
+    return { ready: true, delivery: { ...delivery, webhook, body } };
+  } catch (err) {
+    if (!(err instanceof SecretsKeyError)) throw err;
+    return { ready: 'unsendable', delivery: { ...delivery, body }, error: `cannot sign: ${err.message}` };
   }
 }

@@ -21,7 +21,7 @@ const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 const unsendable = (error: string): HttpOutcome =>
   ({ ok: false, status: null, ms: 0, body: null, headers: null, error, kind: 'unsendable', retryAfter: undefined });
 
-export function webhookDeliver({ pool, webhookClient, admission, metrics, log }: TaskDeps): Task {
+export function webhookDeliver({ config, pool, webhookClient, admission, metrics, log }: TaskDeps): Task {
   const successes = makeSuccessBatcher(pool);
   const defer = async (delivery: PreparedDelivery, delayMs: number, reason: 'breaker_open' | 'busy') => {
     metrics.deliveriesDeferred.inc({ reason });
@@ -31,7 +31,7 @@ export function webhookDeliver({ pool, webhookClient, admission, metrics, log }:
 
   return async (payload, helpers) => {
     const job = payload as WebhookDeliverPayload;
-    const prepared = await prepareDelivery(pool, job);
+    const prepared = await prepareDelivery(pool, job, config.secrets);
     if (prepared.ready === false) {
       log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
       return;
@@ -39,7 +39,7 @@ export function webhookDeliver({ pool, webhookClient, admission, metrics, log }:
     const delivery = prepared.delivery;
     let outcome: HttpOutcome;
     if (prepared.ready === 'unsendable') {
-      log.error({ jobId: helpers.job.id, deliveryId: job.delivery_id, eventId: delivery.eventId, err: prepared.error }, 'event cannot be sent: recorded as a failed delivery');
+      log.error({ jobId: helpers.job.id, deliveryId: job.delivery_id, eventId: delivery.eventId, err: prepared.error }, 'delivery cannot be sent: recorded as a failed attempt');
       outcome = unsendable(prepared.error);
     } else {
       const { webhook } = delivery;

@@ -1,0 +1,30 @@
+// Bring every stored webhook secret under the current SECRETS_KEY: plaintext secrets from before
+// encryption, and secrets encrypted with a key that is being rotated out. Run by `npx oriva secrets
+// reencrypt` and whenever a worker starts; idempotent, and safe next to concurrent rotations.
+import { run, type Queryable } from '../db.js';
+import { decryptSecret, encryptSecret, type Keyring } from '../secrets.js';
+import { sqlFile } from '../sql.js';
+
+const toReencrypt = sqlFile('webhooks/secrets_to_reencrypt');
+const reencryptSecret = sqlFile('webhooks/reencrypt_secret');
+
+interface StoredSecrets {
+  id: string;
+  app_id: string;
+  webhook_secret: string;
+  previous_secret: string | null;
+}
+
+/** How many webhooks were re-encrypted. Throws SecretsKeyError when a secret's key is not configured. */
+export async function reencryptWebhookSecrets(db: Queryable, ring: Keyring): Promise<number> {
+  const rows = await run<StoredSecrets>(db, toReencrypt, [`enc:v1:${ring.primaryId}:`]);
+  let changed = 0;
+  for (const row of rows) {
+    const again = (stored: string) => encryptSecret(ring, decryptSecret(ring, stored, row.app_id), row.app_id);
+    const result = await db.query({ name: reencryptSecret.name, text: reencryptSecret.text, values: [
+      row.id, again(row.webhook_secret), row.previous_secret === null ? null : again(row.previous_secret), row.webhook_secret, row.previous_secret,
+    ] });
+    changed += result.rowCount ?? 0;
+  }
+  return changed;
+}
