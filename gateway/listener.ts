@@ -55,8 +55,14 @@ export class EventListener {
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** When the NOTIFY of a seq arrived (≈ its commit), for the commit → push lag. */
   private readonly notifiedAt = new Map<number, number>();
-  /** When the listener first knew of an event it has not released yet (null when caught up). */
-  private behindSince: number | null = null;
+  /**
+   * Release lag: when the first commit announcement not yet covered by a finished pump round came
+   * (pendingSince: since the current round took its bound; roundSince: covered by the round running).
+   * Under steady traffic each is at most one round old; a round stuck waiting for an older
+   * transaction keeps roundSince, so the lag grows until it settles.
+   */
+  private pendingSince: number | null = null;
+  private roundSince: number | null = null;
   /** Resolved at the next NOTIFY: ends a settle wait early. */
   private nextNotify: Promise<void> | null = null;
   private wakeNotify: () => void = () => {};
@@ -81,7 +87,7 @@ export class EventListener {
   /** Something may have committed: run a pump round soon (rounds never overlap). */
   kick(): void {
     this.dirty = true;
-    this.behindSince ??= performance.now();
+    this.pendingSince ??= performance.now();
     if (!this.pumping && !this.closed && this.hwm >= 0) this.pumping = this.loop();
   }
 
@@ -110,16 +116,24 @@ export class EventListener {
         delay = Math.min(delay * 2, this.options.reconnectMaxMs);
       }
     }
-    if (!this.dirty) this.behindSince = null;
     this.pumping = null;
   }
 
-  /** Release lag: how long the oldest known, unreleased commit has waited (0 when caught up). */
+  /** Release lag: how long the oldest announced, unreleased commit has waited (0 when caught up). */
   releaseLagMs(): number {
-    return this.behindSince === null ? 0 : performance.now() - this.behindSince;
+    const since = Math.min(this.roundSince ?? Infinity, this.pendingSince ?? Infinity);
+    return since === Infinity ? 0 : performance.now() - since;
   }
 
   private async pumpOnce(release: boolean): Promise<void> {
+    // Announcements so far are covered by this round's bound (a failed round keeps the older time).
+    this.roundSince ??= this.pendingSince;
+    this.pendingSince = null;
+    await this.releaseUpToBound(release);
+    this.roundSince = null;
+  }
+
+  private async releaseUpToBound(release: boolean): Promise<void> {
     const [bound] = await run<{ max_seq: number; fence: string }>(this.pool, boundQuery);
     const maxSeq = bound!.max_seq;
     if (maxSeq <= this.hwm) return;

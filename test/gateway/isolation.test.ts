@@ -156,3 +156,15 @@ t.test('a fast reader resuming 10,000 events (far more than the backpressure lim
   const live = await insertEvent(db.system, { appId: app.appId, userId: 'grace' });
   t.equal((await reader.next((m) => m.type === 'event' && m.seq === live)).seq, live, 'and live afterwards, still open');
 });
+
+t.test('under steady traffic the release lag stays about one round, it does not accumulate', async (t) => {
+  let worst = 0;
+  const until = Date.now() + 1500;
+  while (Date.now() < until) {
+    await insertEvent(db.system, { appId: app.appId, userId: 'steady' });
+    worst = Math.max(worst, await metric('oriva_gateway_release_lag_seconds'));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(worst < 0.3, `worst sampled lag ${(worst * 1000).toFixed(1)} ms over 1.5 s of events`);
+  t.equal((await health()).status, 200);
+});
