@@ -75,7 +75,7 @@ t.test('dev config: the demo credentials when not in production', async (t) => {
 });
 
 t.test('production never exposes the demo credentials, even if they were passed', async (t) => {
-  const base = await serve({ config: testConfig({ NODE_ENV: 'production', JWT_SECRET: 'production-secret-production-secret-0123' }), demo });
+  const base = await serve({ config: testConfig({ NODE_ENV: 'production', JWT_SECRET: 'production-secret-production-secret-0123', SECRETS_KEY: `k1:${Buffer.alloc(32, 7).toString('base64')}` }), demo });
   t.equal((await fetch(`${base}/dev-config.json`)).status, 404);
   const config = await (await fetch(`${base}/page-config.json`)).json();
   t.equal(config.dev, false);
