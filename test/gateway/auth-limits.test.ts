@@ -146,6 +146,8 @@ t.test('pings arrive every interval; a client that never answers is closed after
   const elapsed = Date.now() - started;
   t.ok(elapsed >= 4000 && elapsed < 16_000, `closed after ${elapsed} ms (idle timeout 8 s, resolution 4 s)`);
   t.equal(code, 1006, 'an idle connection is cut');
-  t.ok(pings >= 5, `the answering client got ${pings} pings and stays open`);
+  // Pings every 1 s from a timer of the gateway's: in `elapsed` (as short as 4 s, see above) the
+  // answering client gets at least one fewer than the whole seconds.
+  t.ok(pings >= 3 && pings >= Math.floor(elapsed / 1000) - 1, `the answering client got ${pings} pings in ${elapsed} ms and stays open`);
   t.equal(pinged.readyState, WS.OPEN);
 });
