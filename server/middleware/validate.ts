@@ -8,8 +8,8 @@ import type { JsonSchema } from '../../lib/schemas/common.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-function makeAjv(coerce: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes: coerce, useDefaults: true, strictTuples: false });
+function makeAjv(coerce: boolean, useDefaults = true): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes: coerce, useDefaults, strictTuples: false });
   addFormats(ajv);
   // App-supplied JSON (lib/schemas/common.ts jsonObject): bounded depth and size, checked without recursion.
   ajv.addKeyword({
@@ -28,7 +28,25 @@ function makeAjv(coerce: boolean): Ajv2020 {
 
 const strictAjv = makeAjv(false);
 const coercingAjv = makeAjv(true);
+/** Responses are checked as sent: no defaults filled in, nothing coerced. */
+const responseAjv = makeAjv(false, false);
 const compiled = new WeakMap<object, ValidateFunction>();
+const compiledResponses = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Why a response body does not match its documented schema (ajv messages with paths), or null.
+ * The route pipeline asks this outside production, so a field the document does not describe fails
+ * the test that produced it instead of reaching a client.
+ */
+export function responseProblems(schema: JsonSchema, body: unknown): string[] | null {
+  let fn = compiledResponses.get(schema);
+  if (!fn) {
+    fn = responseAjv.compile(schema);
+    compiledResponses.set(schema, fn);
+  }
+  if (fn(body)) return null;
+  return fieldErrors('body', fn.errors ?? []).map((e) => `${e.path} ${e.message}`);
+}
 
 export type InputPart = 'body' | 'query' | 'params';
 

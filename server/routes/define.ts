@@ -5,14 +5,15 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { inTransaction, type PoolClient } from '../../lib/db.js';
+import { AppError } from '../../lib/errors.js';
 import type { JsonSchema } from '../../lib/schemas/common.js';
+import { decryptSecret, encryptSecret, type Keyring } from '../../lib/secrets.js';
 import type { AppDeps } from '../app.js';
 import { actorOf, callerOf, requireApp, type Caller } from '../middleware/auth.js';
 import { claimKey, idempotencyKeyOf, requestHash, storeReply, type Reply } from '../middleware/idempotency.js';
-import { decryptSecret, encryptSecret, type Keyring } from '../../lib/secrets.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from '../middleware/json-body.js';
 import type { LimitName, RateLimiters } from '../middleware/rate-limit.js';
-import { validate } from '../middleware/validate.js';
+import { responseProblems, validate } from '../middleware/validate.js';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -72,6 +73,7 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
   handler: (req: RouteRequest<P, Q, B>) => Promise<Reply>,
 ): void {
   registry.set(`${spec.method} ${spec.path}`, spec);
+  const checkResponses = deps.config.nodeEnv !== 'production';
   const limiters = spec.rateLimit
     ? deps.limits.for(spec.rateLimit.name, (ctx) => spec.rateLimit!.key(ctx.state.caller as Caller, ctx.params as Record<string, string>))
     : null;
@@ -85,7 +87,9 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
     };
     if (limiters) await limiters(ctx, rest);
     else await rest();
-    if (reply) send(ctx, reply);
+    if (!reply) return;
+    if (checkResponses) assertDocumented(spec, reply, ctx);
+    send(ctx, reply);
   };
 
   const handle = async (ctx: Context, caller: Caller): Promise<Reply> => {
@@ -129,6 +133,30 @@ function sealReply(ring: Keyring, reply: Reply, appId: string): Reply {
 function unsealReply(ring: Keyring, stored: Reply, appId: string): Reply {
   const { sealed } = stored.body as { sealed: string };
   return { status: stored.status, body: JSON.parse(decryptSecret(ring, sealed, appId)) as unknown };
+}
+
+const INTEGER_HEADER = /^\d+$/;
+export const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
+
+/**
+ * Outside production every reply is checked against what /openapi.json says of it — status, body
+ * schema, documented headers — so a route that drifts from the contract fails the test that hit it
+ * (500 undocumented_response naming the differences) instead of reaching a client.
+ */
+function assertDocumented(spec: RouteSpec, reply: Reply, ctx: Context): void {
+  const problems: string[] = [];
+  if (reply.status !== spec.success.status) problems.push(`status ${reply.status} is not the documented ${spec.success.status}`);
+  else if (spec.success.schema) problems.push(...(responseProblems(spec.success.schema, reply.body) ?? []));
+  else if (reply.status !== 204) problems.push('a body where none is documented');
+  if (spec.rateLimit) {
+    for (const name of RATE_LIMIT_HEADERS) {
+      if (!INTEGER_HEADER.test(ctx.response.get(name))) problems.push(`header ${name} is ${JSON.stringify(ctx.response.get(name))}, not an integer`);
+    }
+  }
+  if (reply.replayed && !spec.idempotent) problems.push('Idempotent-Replayed on an operation without Idempotency-Key');
+  if (problems.length > 0) {
+    throw new AppError(500, 'undocumented_response', `${spec.operationId} answered outside its OpenAPI description: ${problems.join('; ')}`, problems);
+  }
 }
 
 function send(ctx: Context, reply: Reply): void {

@@ -1,6 +1,7 @@
 // Run one of our entry points as a real child process (as an operator would) and collect its output.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fromRoot } from '../../lib/paths.js';
+import { TEST_SECRETS_KEY } from './secrets-key.js';
 
 export interface Finished {
   code: number | null;
@@ -9,12 +10,12 @@ export interface Finished {
   stderr: string;
 }
 
-/** Environment for a child: ours minus DATABASE_URL (each test says which database it wants). */
+/** Environment for a child: ours minus DATABASE_URL (each test says which database it wants), the suite's SECRETS_KEY. */
 export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
   delete base.DATABASE_URL;
   delete base.TAP;
-  return { ...base, LOG_LEVEL: 'warn', ...env };
+  return { ...base, LOG_LEVEL: 'warn', SECRETS_KEY: TEST_SECRETS_KEY, ...env };
 }
 
 export function startChild(entry: string, args: string[], env: Record<string, string | undefined>): ChildProcess {

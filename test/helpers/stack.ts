@@ -7,14 +7,14 @@ import { startServer, type ServerHandle } from '../../server/server.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../../worker/worker.js';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
 import type { TestDatabase } from './db.js';
+import { TEST_SECRETS_KEY } from './secrets-key.js';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
-/** A fixed SECRETS_KEY for the suite (lib/secrets.ts), so no test reads a developer's .data key file. */
-export const TEST_SECRETS_KEY = `test:${Buffer.from('oriva-test-only-key-for-the-suite').subarray(0, 32).toString('base64')}`;
+export { TEST_SECRETS_KEY };
 
 /** The configuration a test process runs with; env overrides as strings, like the real thing. */
 export function testConfig(env: Record<string, string> = {}): Config {
