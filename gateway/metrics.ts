@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly lag: Histogram;
 
   constructor(stats: GatewayStats) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds `this` in collect() to the metric
     const self = this;
     new Gauge({
       name: 'oriva_gateway_connections',
