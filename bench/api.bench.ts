@@ -61,7 +61,7 @@ try {
 
   // Warm-up: JIT, the server's Postgres pool and prepared statements, the client's keep-alive connections.
   client = loadClient(url);
-  await openLoad(client!, { rate: 1000, seconds: 2 }, post);
+  await openLoad(client, { rate: 1000, seconds: 2 }, post);
 
   // 1. Direct SQL reference: the same transaction (set actor + the create statement) at the same concurrency.
   let n = 0;
@@ -71,7 +71,7 @@ try {
 
   // 2. The API, closed model at the same concurrency: the maximum.
   let before = cpu();
-  const max = await closedLoad(client!, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
+  const max = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
   const maxCpu = cpu() - before;
   const ratio = max.perSecond / direct;
   console.log(`POST notification max (${CONCURRENCY} concurrent): ${max.perSecond.toFixed(0)} req/s, ${show(max)}; server CPU ${(maxCpu / SECONDS * 100).toFixed(0)}% of a core`);
@@ -80,7 +80,7 @@ try {
   // 3. Fixed arrival rates (open model): evenly spaced requests, latency from each scheduled start.
   for (const rate of [250, 500, 1000]) {
     before = cpu();
-    const r = await openLoad(client!, { rate, seconds: SECONDS }, post);
+    const r = await openLoad(client, { rate, seconds: SECONDS }, post);
     const target = rate === 500 ? ` (target p99 < 25 ms) ${r.p99 < 25 ? 'OK' : 'MISSED'}` : '';
     console.log(`POST notification at ${rate} req/s: achieved ${r.perSecond.toFixed(0)} req/s, ${show(r)}; server CPU ${((cpu() - before) / SECONDS * 100).toFixed(0)}%${target}`);
   }
@@ -92,7 +92,7 @@ try {
     return { method: 'POST', path: '/api/v1/apps/bench-app/notifications/batch', headers, body: JSON.stringify({ notifications: Array.from({ length: 100 }, (_, i) => notification(`batch-${b}-${i}`)) }) };
   };
   before = cpu();
-  const batch = await closedLoad(client!, { concurrency: 4, seconds: SECONDS }, batchRequest);
+  const batch = await closedLoad(client, { concurrency: 4, seconds: SECONDS }, batchRequest);
   const perSecond = batch.perSecond * 100;
   console.log(`batch endpoint (100 per request, 4 concurrent): ${perSecond.toFixed(0)} notifications/s, ${show(batch)}; server CPU ${((cpu() - before) / SECONDS * 100).toFixed(0)}% (target ≥ 10,000) ${perSecond >= 10_000 ? 'OK' : 'MISSED'}`);
 
@@ -109,9 +109,9 @@ try {
   await owner.end();
   const token = await signUserToken(JWT_SECRET, 'feed_user', 3600);
   const feedRequest = (): LoadRequest => ({ method: 'GET', path: '/api/v1/users/feed_user/notifications?limit=50', headers: { authorization: `Bearer ${token}` } });
-  const feed = await openLoad(client!, { rate: 100, seconds: SECONDS }, feedRequest);
+  const feed = await openLoad(client, { rate: 100, seconds: SECONDS }, feedRequest);
   console.log(`feed (user with 10,000 notifications, limit 50, exact unread_count) at 100 req/s: ${show(feed)}`);
-  const feedMax = await closedLoad(client!, { concurrency: 16, seconds: 4 }, feedRequest);
+  const feedMax = await closedLoad(client, { concurrency: 16, seconds: 4 }, feedRequest);
   console.log(`feed max (16 concurrent): ${feedMax.perSecond.toFixed(0)} req/s, ${show(feedMax)}`);
 } finally {
   if (server && server.exitCode === null) {

@@ -92,9 +92,14 @@ export async function startGateway(
   app.get('/metrics', (res) => {
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    metrics.registry.metrics().then((text) => {
-      if (!aborted) res.cork(() => res.writeHeader('content-type', metrics.registry.contentType).end(text));
-    });
+    metrics.registry.metrics().then(
+      (text) => {
+        if (!aborted) res.cork(() => res.writeHeader('content-type', metrics.registry.contentType).end(text));
+      },
+      () => {
+        if (!aborted) res.cork(() => res.writeStatus('503 Service Unavailable').end());
+      },
+    );
   });
 
   app.ws<Conn>(STREAM_PATH, {

@@ -20,6 +20,7 @@ export class GatewayMetrics {
   readonly unserialisable: Counter;
 
   constructor(stats: GatewayStats) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds `this` in collect() to the metric
     const self = this;
     collectDefaultMetrics({ register: this.registry });
     new Gauge({

@@ -49,7 +49,7 @@ export function parseClientMessage(text: string): ParseResult {
       if (!Array.isArray(events) || events.length === 0 || events.length > MAX_PATTERNS) {
         return { ok: false, error: `subscribe.events must be 1-${MAX_PATTERNS} patterns` };
       }
-      const bad = events.find((p) => typeof p !== 'string' || !EVENT_PATTERN.test(p));
+      const bad = (events as unknown[]).find((p) => typeof p !== 'string' || !EVENT_PATTERN.test(p));
       if (bad !== undefined) return { ok: false, error: `not an event pattern: ${JSON.stringify(bad)} (exact type, "category.*" or "*")` };
       return { ok: true, message: { type: 'subscribe', events: [...new Set(events as string[])] } };
     }

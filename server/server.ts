@@ -15,7 +15,8 @@ export interface ServerHandle {
 export async function startServer(config: Config, databaseUrl: string, log: Logger, port = config.port, extra: Pick<AppDeps, 'demo'> = {}): Promise<ServerHandle> {
   const pool = makePool(databaseUrl, { role: 'oriva_api', max: 20, applicationName: 'oriva-server' });
   const app = makeApp({ config, pool, log, ...extra });
-  const server = createServer(app.callback());
+  const handle = app.callback(); // Koa answers its own errors: the promise never rejects
+  const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 65_000;
   let bound: number;
   try {

@@ -75,7 +75,7 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
         running = null;
       }
     })());
-  const timer = setInterval(tick, intervalMs);
+  const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
   void tick();
   return {

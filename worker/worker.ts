@@ -105,7 +105,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
           if (closing) return void (await fresh.stop());
           runner = fresh;
           log.warn('job runner restarted');
-          watch(fresh);
+          void watch(fresh);
           return;
         } catch (err) {
           log.warn({ err }, 'job runner could not restart yet');
@@ -115,7 +115,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   };
   const watch = (current: Runner) =>
     current.promise.then(() => replace(current, 'stopped on its own'), (err: unknown) => replace(current, 'failed', err));
-  watch(runner);
+  void watch(runner);
 
   // Its runner does not always settle, though: after one failed batch, 0.17's job-failure batcher
   // miscounts (batch() in its main.js; graphile/worker#636), and a pool that shut down on its own
@@ -152,7 +152,8 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
 
 /** graphile-worker's log lines go through our pino logger. */
 function graphileLogger(log: Logger): GraphileLogger {
-  return new GraphileLogger((scope) => (level, message, meta) => {
+  return new GraphileLogger((scope) => (logLevel, message, meta) => {
+    const level: string = logLevel; // a const enum of strings, not importable under isolatedModules
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
     if (!log.isLevelEnabled(method)) return; // one line per job otherwise costs a child logger each
     log.child({ ...scope })[method](meta ?? {}, message);

@@ -20,7 +20,7 @@ function add(index: Map<string, Set<WebSocket>>, key: string, ws: WebSocket): vo
   let set = index.get(key);
   if (!set) index.set(key, (set = new Set()));
   set.add(ws);
-  ws.on('close', () => set!.delete(ws));
+  ws.on('close', () => set.delete(ws));
 }
 
 const server = createServer((req, res) => {
@@ -46,13 +46,13 @@ server.on('upgrade', (req, socket, head) => {
 
 const listener = new pg.Client({ connectionString: url });
 await listener.connect();
-listener.on('notification', async (message) => {
+listener.on('notification', (message) => void (async () => {
   let row = JSON.parse(message.payload ?? '{}') as EventRow & { ref?: boolean };
   if (row.ref) row = (await pool.query<EventRow>('select * from oriva.platform_events where seq = $1', [row.seq])).rows[0]!;
   const frame = JSON.stringify({ type: 'event', ...toEventMessage(row) });
   for (const ws of byUser.get(row.user_id) ?? []) ws.send(frame);
   for (const ws of byApp.get(row.app_id) ?? []) ws.send(frame);
-});
+})());
 await listener.query('listen oriva_events');
 server.listen(Number(process.env.PORT ?? 3001), '127.0.0.1', () => console.log('ws-gateway listening'));
 const stop = () => {

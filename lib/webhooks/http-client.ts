@@ -75,7 +75,7 @@ export function guardedLookup(allowlist: readonly string[], resolver?: Resolver)
 }
 
 function guardedConnector(allowlist: readonly string[], timeoutMs: number, resolver?: Resolver): buildConnector.connector {
-  const connect = buildConnector({ timeout: timeoutMs, lookup: guardedLookup(allowlist, resolver) } as buildConnector.BuildOptions);
+  const connect = buildConnector({ timeout: timeoutMs, lookup: guardedLookup(allowlist, resolver) });
   return (options, callback) => {
     const host = bareHost(options.hostname);
     // An allowlisted name may resolve to whatever the operator allowed it to.

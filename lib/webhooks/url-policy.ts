@@ -70,7 +70,7 @@ export function addressRefusal(address: string, allowlist: readonly string[]): s
   if (isAllowlisted(address, allowlist)) return null;
   const range = parsed.range();
   // IPv6 must also be in 2000::/3: ipaddr.js calls e.g. IPv4-compatible ::a.b.c.d plain unicast.
-  const globalIPv6 = parsed.kind() === 'ipv6' && parsed.match(ipaddr.parseCIDR('2000::/3') as never);
+  const globalIPv6 = parsed.kind() === 'ipv6' && parsed.match(ipaddr.parseCIDR('2000::/3'));
   if (range === 'unicast' && (parsed.kind() === 'ipv4' || globalIPv6)) return null;
   if (range === 'unicast') return `${address} is an IPv6 address outside global unicast (2000::/3; e.g. IPv4-compatible)`;
   return `${address} is not a public address (${describeRange(range)})`;

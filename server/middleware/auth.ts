@@ -67,7 +67,7 @@ export function authenticate(pool: Pool, config: Config): Middleware {
   const keys = new KeyCache();
   return async (ctx, next) => {
     const header = ctx.get('authorization');
-    if (!header) return next();
+    if (!header) return next() as Promise<void>;
     const bearer = bearerOf(header);
     const caller = bearer ? await resolveCaller(pool, config, bearer, keys) : null;
     if (!caller) throw unauthorized('Invalid, expired or revoked credentials');

@@ -20,7 +20,7 @@ export function errorEnvelope(log: Logger): Middleware {
       }
       log.error({ err, requestId: ctx.state.requestId }, 'unhandled error');
       ctx.status = 500;
-      ctx.body = { success: false, error: { code: 'internal_error', message: 'Internal error', details: { request_id: ctx.state.requestId } } };
+      ctx.body = { success: false, error: { code: 'internal_error', message: 'Internal error', details: { request_id: ctx.state.requestId as string } } };
     }
   };
 }

@@ -5,8 +5,9 @@ import type { Middleware } from 'koa';
 export function requestId(): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
-    ctx.state.requestId = /^[A-Za-z0-9_-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    ctx.set('X-Request-Id', ctx.state.requestId);
+    const id = /^[A-Za-z0-9_-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = id;
+    ctx.set('X-Request-Id', id);
     await next();
   };
 }

@@ -50,9 +50,9 @@ export interface RouteRequest<P = Record<string, string>, Q = Record<string, unk
   query: Q;
   body: B;
   /** One transaction with this caller as the row-level-security actor. */
-  read<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  read: <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
   /** One write transaction; with an Idempotency-Key, the key is claimed and the reply stored in it. */
-  write(fn: (client: PoolClient) => Promise<Reply>): Promise<Reply>;
+  write: (fn: (client: PoolClient) => Promise<Reply>) => Promise<Reply>;
 }
 
 const registry = new Map<string, RouteSpec>();
@@ -79,7 +79,7 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
     : null;
 
   const pipeline = async (ctx: Context) => {
-    const caller = spec.who === 'app' ? requireApp(ctx, ctx.params.appId) : callerOf(ctx);
+    const caller = spec.who === 'app' ? requireApp(ctx, (ctx.params as Record<string, string | undefined>).appId) : callerOf(ctx);
     ctx.state.caller = caller;
     let reply: Reply | undefined;
     const rest = async () => {

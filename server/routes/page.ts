@@ -87,7 +87,7 @@ export function pageRoutes(deps: PageDeps): Router {
 
   router.get('/assets/:name', async (ctx, next) => {
     const type = assets.get(ctx.params.name ?? '');
-    if (!type) return next();
+    if (!type) return next() as Promise<void>;
     securityHeaders(ctx);
     ctx.type = type;
     ctx.body = await readFile(join(PUBLIC_DIR, ctx.params.name!));

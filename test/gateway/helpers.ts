@@ -120,7 +120,7 @@ export function upgradeStatus(gw: { url: string }, headers: Record<string, strin
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '', protocol: res.headers['sec-websocket-protocol'] as string | undefined });
+      resolve({ status: res.statusCode ?? 0, body: '', protocol: res.headers['sec-websocket-protocol'] });
     });
     req.on('response', (res) => {
       let body = '';

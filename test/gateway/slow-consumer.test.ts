@@ -36,7 +36,7 @@ t.test('the slow consumer is closed and gets no more than its buffer; the reader
 
   const received = new Map<number, number>();
   reader.on('message', (data) => {
-    const text = data.toString();
+    const text = (data as Buffer).toString();
     if (!text.startsWith('{"type":"event"')) return;
     received.set(Number(/"seq":(\d+)/.exec(text)![1]), performance.now());
   });

@@ -1,19 +1,24 @@
-// Debian's Chromium driven by playwright-core (DESIGN §8). A missing Chromium is a failure with
-// the command that fixes it, never a skip.
+// Chromium driven by playwright-core (DESIGN §8): Debian's package when it is installed, else the
+// binary the npm package @sparticuz/chromium ships in its tarball (so `npm ci` alone brings one).
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import sparticuzChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+
+/** Debian's binary, else the npm one (extracted to the temp directory on first use, then reused). */
+export async function chromiumExecutable(): Promise<string> {
+  if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
+  return sparticuzChromium.executablePath();
+}
 
 /** The caller closes the browser (before the servers it talks to). */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the browser tests need it: apt-get install -y chromium`);
-  }
+  // Our own flags, not sparticuz's `chromium.args`: its `--single-process` makes playwright's newPage fail.
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await chromiumExecutable(),
     headless: true,
     args: [
       '--headless',

@@ -152,7 +152,7 @@ t.test('a notification created through the REST API appears in both pages within
   const elapsed = Date.now() - began;
   t.ok(elapsed < LIVE_WITHIN_MS, `visible in both pages ${elapsed} ms after the POST was sent`);
   await Promise.all([waitBadge(one.page, 5, LIVE_WITHIN_MS), waitBadge(two.page, 5, LIVE_WITHIN_MS)]);
-  await one.page.waitForFunction(() => document.getElementById('announcer')!.textContent!.includes('Sarah shared notes with you'));
+  await one.page.waitForFunction(() => document.getElementById('announcer')!.textContent.includes('Sarah shared notes with you'));
   t.match(await one.page.locator('#announcer').textContent(), 'New notification from Work Buddy: Sarah shared notes with you', 'announced to screen readers');
 
   // dismissing it in page 1 removes it from page 2, and both badges drop

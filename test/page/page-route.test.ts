@@ -13,7 +13,8 @@ const demo = { appId: 'demo-app', apiKey: 'oriva_sk_demo', userId: 'demo-user', 
 async function serve(deps: PageDeps): Promise<string> {
   const app = new Koa();
   app.use(pageRoutes(deps).routes());
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   const port = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${port}`;

@@ -18,6 +18,7 @@ const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 export type Recorded = { success: true } | { success: false; decision: FailureDecision } | { webhookDeleted: true };
 
 // Postgres text cannot hold NUL.
+// eslint-disable-next-line no-control-regex -- NUL is exactly the character to remove
 const storable = (text: string | null) => (text === null ? null : text.replace(/\u0000/g, ''));
 
 function attemptValues(delivery: PreparedDelivery, outcome: HttpOutcome): unknown[] {
