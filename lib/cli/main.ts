@@ -71,7 +71,7 @@ function appName(values: Record<string, unknown>): string {
   return name;
 }
 
-function iconUrl(raw: unknown): string | null {
+function iconUrl(raw: string | boolean | undefined): string | null {
   if (raw === undefined) return null;
   const text = String(raw);
   let url: URL | null = null;
@@ -106,7 +106,7 @@ function parse(argv: string[]) {
     });
   } catch (err) {
     // node:util's messages ("Unknown option '--x'", "Option '--ttl <value>' argument missing"), first sentence.
-    throw new UsageError((err as Error).message.split('. ')[0]!);
+    throw new UsageError((err as Error).message.split('. ')[0]);
   }
 }
 

@@ -93,7 +93,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
         body.max_retries ?? null, body.retry_backoff_seconds ?? null, cap,
       ]);
       if (!row) throw new AppError(409, 'webhook_limit', `An app may have at most ${cap} webhooks; delete one before adding another`, { limit: cap });
-      return { status: 201, body: { success: true, webhook_id: row!.id, webhook_secret: secret, webhook: serialize(row!), created_at: row!.created_at.toISOString() } };
+      return { status: 201, body: { success: true, webhook_id: row.id, webhook_secret: secret, webhook: serialize(row), created_at: row.created_at.toISOString() } };
     });
   });
 

@@ -31,7 +31,7 @@ t.test("10 hanging endpoints of app B and a burst of its events: app A's first a
   const delays = received.map((r) => r.at - sent.get(JSON.parse(r.body).data.event_id)!);
   const worst = Math.max(...delays);
   t.ok(worst < 2000, `app A's first attempts: p99 ${p99(delays)} ms, max ${worst} ms (hanging app B: at most its share of 10 slots)`);
-  const hanging = (await Promise.all([...Array(10).keys()].map((i) => receiver.requests(`/hang/${i}`).length))).reduce((a, b) => a + b, 0);
+  const hanging = [...Array(10).keys()].map((i) => receiver.requests(`/hang/${i}`).length).reduce((a, b) => a + b, 0);
   t.ok(hanging > 0, `app B's endpoints were still tried (${hanging} requests)`);
   const text = await worker.metrics.registry.metrics();
   t.match(text, /oriva_webhook_deliveries_deferred_total\{reason="busy"\} [1-9]/, 'app B waited for its share');
