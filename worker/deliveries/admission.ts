@@ -12,13 +12,13 @@ export interface AdmissionLimits {
   waitMs: number;
 }
 
-/** Defaults for a worker of this concurrency: half of it per app, 30 % per endpoint (at least 1). */
+/**
+ * Defaults for a worker of this concurrency: half of it per app, and per endpoint as much as its app
+ * may have (set WEBHOOK_ENDPOINT_CONCURRENCY lower to spread one app's share over its endpoints).
+ */
 export function defaultAdmissionLimits(concurrency: number, overrides: { perApp?: number | null; perEndpoint?: number | null } = {}): AdmissionLimits {
-  return {
-    perApp: overrides.perApp ?? Math.max(1, Math.ceil(concurrency / 2)),
-    perEndpoint: overrides.perEndpoint ?? Math.max(1, Math.ceil(concurrency * 0.3)),
-    waitMs: 250,
-  };
+  const perApp = overrides.perApp ?? Math.max(1, Math.ceil(concurrency / 2));
+  return { perApp, perEndpoint: overrides.perEndpoint ?? perApp, waitMs: 250 };
 }
 
 export interface Slot {
