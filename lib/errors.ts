@@ -16,7 +16,9 @@ export class AppError extends Error {
 }
 
 export const badRequest = (message: string, details?: unknown) => new AppError(400, 'validation_error', message, details);
-export const unauthorized = (message = 'Missing or invalid credentials') => new AppError(401, 'unauthorized', message);
+/** RFC 9110: a 401 says which scheme to use. */
+export const WWW_AUTHENTICATE = 'Bearer realm="oriva"';
+export const unauthorized = (message = 'Missing or invalid credentials') => new AppError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': WWW_AUTHENTICATE });
 export const forbidden = (message = 'Not allowed to act on this resource') => new AppError(403, 'forbidden', message);
 export const notFound = (message = 'Not found') => new AppError(404, 'not_found', message);
 export const conflict = (message: string, details?: unknown) => new AppError(409, 'conflict', message, details);

@@ -37,22 +37,31 @@ export const jsonObject = {
   description: `Any JSON object of the app's, at most ${APP_JSON_MAX_DEPTH} levels deep and ${APP_JSON_MAX_BYTES} bytes as JSON.`,
 } as const;
 
-export const errorEnvelope = {
-  type: 'object',
-  required: ['success', 'error'],
-  properties: {
-    success: { const: false },
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string', examples: ['validation_error'] },
-        message: { type: 'string' },
-        details: {},
-      },
-    },
-  },
-} as const;
+/**
+ * A response object the service owns: every property listed is always sent (unless named optional),
+ * and nothing else is (additionalProperties: false). Outside production the route pipeline checks
+ * every reply against it (server/routes/define.ts), so the document cannot drift from the service.
+ */
+export function closed<P extends Record<string, unknown>>(properties: P, optional: readonly (keyof P & string)[] = []) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    properties,
+  } as const;
+}
+
+/** JSON that belongs to an app (event_data, context_data) as it is sent back: any object. */
+export const appJsonOut = { type: 'object', additionalProperties: true, description: "The app's own JSON object, as it sent it" } as const;
+
+export const errorEnvelope = closed({
+  success: { const: false },
+  error: closed({
+    code: { type: 'string', examples: ['validation_error'] },
+    message: { type: 'string' },
+    details: { description: 'Field errors ({path, message} items) for validation errors; other facts for other codes' },
+  }, ['details']),
+});
 
 export const limitOffset = (max: number, fallback: number) => ({
   limit: { type: 'integer', minimum: 1, maximum: max, default: fallback },
@@ -60,14 +69,12 @@ export const limitOffset = (max: number, fallback: number) => ({
   cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'next_cursor of the previous page (keyset pagination; use instead of offset)' },
 });
 
-export const pagination = {
-  type: 'object',
-  required: ['limit', 'offset', 'has_more'],
-  properties: {
-    total: { type: 'integer' },
-    limit: { type: 'integer' },
-    offset: { type: 'integer' },
-    has_more: { type: 'boolean' },
-    next_cursor: { type: ['string', 'null'] },
-  },
+const paginationFields = {
+  limit: { type: 'integer' },
+  offset: { type: 'integer' },
+  has_more: { type: 'boolean' },
+  next_cursor: { type: ['string', 'null'], description: 'pass as cursor for the next page; null on the last' },
 } as const;
+export const pagination = closed(paginationFields);
+/** The feed's pagination also says how many notifications match in all. */
+export const countedPagination = closed({ total: { type: 'integer', description: 'notifications matching the filters, in all' }, ...paginationFields });

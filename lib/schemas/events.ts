@@ -1,5 +1,5 @@
 import { EVENT_PATTERN, RESERVED_EVENT_CATEGORIES } from '../events.js';
-import { appId, jsonObject, limitOffset, pagination, timestamp, userId, uuid } from './common.js';
+import { appId, appJsonOut, closed, jsonObject, limitOffset, pagination, timestamp, userId, uuid } from './common.js';
 
 const name = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' } as const;
 
@@ -26,11 +26,7 @@ export const eventCreateExample = {
   event_data: { minutes: 30, partner_name: 'Sarah' },
 };
 
-export const eventCreated = {
-  type: 'object',
-  required: ['success', 'event_id', 'seq', 'timestamp'],
-  properties: { success: { const: true }, event_id: uuid, seq: { type: 'integer' }, timestamp },
-} as const;
+export const eventCreated = closed({ success: { const: true }, event_id: uuid, seq: { type: 'integer' }, timestamp });
 
 export const eventQuery = {
   type: 'object',
@@ -46,26 +42,22 @@ export const eventQuery = {
   },
 } as const;
 
-export const event = {
-  type: 'object',
-  properties: {
-    id: uuid,
-    seq: { type: 'integer' },
-    app_id: appId,
-    event_category: name,
-    event_type: name,
-    entity_type: { type: 'string' },
-    entity_id: { type: 'string' },
-    user_id: userId,
-    event_data: { type: 'object' },
-    timestamp,
-  },
+/** The one shape of an event on every transport (lib/events.ts EventMessage). */
+export const eventMessage = {
+  seq: { type: 'integer', description: 'monotonic (not dense): the resume cursor of every transport' },
+  event_id: uuid,
+  event_category: name,
+  event_type: name,
+  entity_type: { type: 'string' },
+  entity_id: { type: 'string' },
+  user_id: userId,
+  app_id: appId,
+  event_data: appJsonOut,
+  timestamp,
 } as const;
 
-export const eventList = {
-  type: 'object',
-  required: ['success', 'events', 'pagination'],
-  properties: { success: { const: true }, events: { type: 'array', items: event }, pagination },
-} as const;
+export const event = closed({ id: { ...uuid, description: 'the same as event_id (kept for clients of the first version)' }, ...eventMessage });
+
+export const eventList = closed({ success: { const: true }, events: { type: 'array', items: event }, pagination });
 
 export const eventPattern = { type: 'string', pattern: EVENT_PATTERN.source, examples: ['notification.*'] } as const;

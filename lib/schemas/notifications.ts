@@ -1,4 +1,4 @@
-import { appId, jsonObject, limitOffset, link, pagination, plainLine, plainText, timestamp, userId, uuid } from './common.js';
+import { appId, appJsonOut, closed, countedPagination, jsonObject, limitOffset, link, plainLine, plainText, timestamp, userId, uuid } from './common.js';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export const FEED_STATUSES = ['unread', 'read', 'clicked', 'dismissed'] as const;
@@ -36,48 +36,42 @@ export const notificationCreateExample = {
   expires_at: '2030-09-30T12:00:00Z',
 };
 
-export const notificationCreated = {
-  type: 'object',
-  required: ['success', 'notification_id', 'created_at'],
-  properties: { success: { const: true }, notification_id: uuid, created_at: timestamp },
-} as const;
+export const notificationCreated = closed({ success: { const: true }, notification_id: uuid, created_at: timestamp });
 
 export const BATCH_MAX = 100;
 
+/** As documented: each item is a notification to create. */
 export const notificationBatch = {
   type: 'object',
   additionalProperties: false,
   required: ['notifications'],
   properties: {
-    notifications: { type: 'array', minItems: 1, maxItems: BATCH_MAX, items: { type: 'object' } },
+    notifications: { type: 'array', minItems: 1, maxItems: BATCH_MAX, items: notificationCreate, description: 'each item is checked on its own: a bad item fails alone, and its result says why' },
   },
 } as const;
 
-export const notificationBatchResult = {
-  type: 'object',
-  required: ['success', 'created', 'failed', 'results'],
-  properties: {
-    success: { type: 'boolean', description: 'true when every item was created' },
-    created: { type: 'integer' },
-    failed: { type: 'integer' },
-    results: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'success', 'status'],
-        properties: {
-          index: { type: 'integer' },
-          success: { type: 'boolean' },
-          status: { type: 'integer', examples: [201, 400, 409] },
-          notification_id: uuid,
-          external_id: { type: 'string' },
-          created_at: timestamp,
-          error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } },
-        },
-      },
+/** As validated up front: the envelope only; the handler checks each item so that a bad one fails alone. */
+export const notificationBatchEnvelope = {
+  ...notificationBatch,
+  properties: { notifications: { type: 'array', minItems: 1, maxItems: BATCH_MAX, items: { type: 'object' } } },
+} as const;
+
+const itemError = closed({ code: { type: 'string' }, message: { type: 'string' }, details: {} }, ['details']);
+
+export const notificationBatchResult = closed({
+  success: { type: 'boolean', description: 'true when every item was created' },
+  created: { type: 'integer' },
+  failed: { type: 'integer' },
+  results: {
+    type: 'array',
+    items: {
+      oneOf: [
+        closed({ index: { type: 'integer' }, success: { const: true }, status: { const: 201 }, notification_id: uuid, external_id: { type: 'string' }, created_at: timestamp }),
+        closed({ index: { type: 'integer' }, success: { const: false }, status: { enum: [400, 409] }, external_id: { type: 'string', description: 'on a 409: the duplicate external_id' }, error: itemError }, ['external_id']),
+      ],
     },
   },
-} as const;
+});
 
 export const feedQuery = {
   type: 'object',
@@ -89,9 +83,9 @@ export const feedQuery = {
   },
 } as const;
 
-export const feedItem = {
-  type: 'object',
-  properties: {
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const feedItem = closed({
     id: uuid,
     app_id: appId,
     app_name: { type: 'string' },
@@ -107,23 +101,23 @@ export const feedItem = {
     icon_url: { type: ['string', 'null'] },
     priority: { enum: PRIORITIES },
     status: { enum: FEED_STATUSES },
-    context_data: { type: 'object' },
-    expires_at: { type: ['string', 'null'], format: 'date-time' },
+    context_data: appJsonOut,
+    expires_at: nullableTime,
     created_at: timestamp,
     updated_at: timestamp,
-  },
-} as const;
+    read_at: { ...nullableTime, description: 'when it was first read (or clicked)' },
+    clicked_at: nullableTime,
+    dismissed_at: nullableTime,
+    dismissed_from: { type: ['string', 'null'], description: 'where it was dismissed (e.g. oriva_core)' },
+    click_action: { type: ['string', 'null'] },
+});
 
-export const feed = {
-  type: 'object',
-  required: ['success', 'notifications', 'unread_count', 'pagination'],
-  properties: {
-    success: { const: true },
-    notifications: { type: 'array', items: feedItem },
-    unread_count: { type: 'integer', description: 'unread, unexpired notifications (of app_id when given); exact' },
-    pagination,
-  },
-} as const;
+export const feed = closed({
+  success: { const: true },
+  notifications: { type: 'array', items: feedItem },
+  unread_count: { type: 'integer', description: 'unread, unexpired notifications (of app_id when given); exact' },
+  pagination: countedPagination,
+});
 
 export const stateChange = {
   type: 'object',
@@ -136,18 +130,14 @@ export const stateChange = {
   },
 } as const;
 
-export const stateChanged = {
-  type: 'object',
-  required: ['success', 'notification_id', 'status', 'updated_at', 'changed'],
-  properties: {
-    success: { const: true },
-    notification_id: uuid,
-    status: { enum: FEED_STATUSES },
-    previous_status: { enum: FEED_STATUSES },
-    changed: { type: 'boolean', description: 'false when the notification already had this status' },
-    updated_at: timestamp,
-  },
-} as const;
+export const stateChanged = closed({
+  success: { const: true },
+  notification_id: uuid,
+  status: { enum: FEED_STATUSES },
+  previous_status: { enum: FEED_STATUSES },
+  changed: { type: 'boolean', description: 'false when the notification already had this status' },
+  updated_at: timestamp,
+});
 
 export const readAll = {
   type: 'object',
@@ -155,8 +145,4 @@ export const readAll = {
   properties: { app_id: appId },
 } as const;
 
-export const readAllResult = {
-  type: 'object',
-  required: ['success', 'updated', 'unread_count'],
-  properties: { success: { const: true }, updated: { type: 'integer' }, unread_count: { type: 'integer' } },
-} as const;
+export const readAllResult = closed({ success: { const: true }, updated: { type: 'integer' }, unread_count: { type: 'integer' } });

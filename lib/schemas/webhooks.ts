@@ -1,4 +1,4 @@
-import { appId, timestamp, uuid } from './common.js';
+import { appId, closed, timestamp, uuid } from './common.js';
 import { eventPattern } from './events.js';
 
 const subscribedEvents = { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: eventPattern } as const;
@@ -37,9 +37,9 @@ export const webhookUpdate = {
   },
 } as const;
 
-export const webhook = {
-  type: 'object',
-  properties: {
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const webhook = closed({
     id: uuid,
     app_id: appId,
     webhook_url: { type: 'string' },
@@ -51,45 +51,28 @@ export const webhook = {
     consecutive_failures: { type: 'integer' },
     total_deliveries: { type: 'integer' },
     total_failures: { type: 'integer' },
-    last_delivery_at: { type: ['string', 'null'], format: 'date-time' },
-    last_success_at: { type: ['string', 'null'], format: 'date-time' },
-    last_failure_at: { type: ['string', 'null'], format: 'date-time' },
+    last_delivery_at: nullableTime,
+    last_success_at: nullableTime,
+    last_failure_at: nullableTime,
     created_at: timestamp,
     updated_at: timestamp,
-  },
-} as const;
+});
 
-export const webhookCreated = {
-  type: 'object',
-  required: ['success', 'webhook_id', 'webhook_secret', 'created_at'],
-  properties: {
-    success: { const: true },
-    webhook_id: uuid,
-    webhook_secret: { type: 'string', pattern: '^whsec_', description: 'shown once' },
-    webhook: webhook,
-    created_at: timestamp,
-  },
-} as const;
+export const webhookCreated = closed({
+  success: { const: true },
+  webhook_id: uuid,
+  webhook_secret: { type: 'string', pattern: '^whsec_', description: 'shown once' },
+  webhook,
+  created_at: timestamp,
+});
 
-export const webhookList = {
-  type: 'object',
-  required: ['success', 'webhooks'],
-  properties: { success: { const: true }, webhooks: { type: 'array', items: webhook } },
-} as const;
+export const webhookList = closed({ success: { const: true }, webhooks: { type: 'array', items: webhook } });
 
-export const webhookUpdated = {
-  type: 'object',
-  required: ['success', 'webhook'],
-  properties: { success: { const: true }, webhook },
-} as const;
+export const webhookUpdated = closed({ success: { const: true }, webhook });
 
-export const secretRotated = {
-  type: 'object',
-  required: ['success', 'webhook_id', 'webhook_secret', 'previous_secret_expires_at'],
-  properties: {
-    success: { const: true },
-    webhook_id: uuid,
-    webhook_secret: { type: 'string', pattern: '^whsec_' },
-    previous_secret_expires_at: timestamp,
-  },
-} as const;
+export const secretRotated = closed({
+  success: { const: true },
+  webhook_id: uuid,
+  webhook_secret: { type: 'string', pattern: '^whsec_' },
+  previous_secret_expires_at: timestamp,
+});

@@ -30,6 +30,8 @@ export interface RouteSpec {
   params?: JsonSchema;
   query?: JsonSchema;
   body?: JsonSchema;
+  /** Validate the body with this schema instead of `body` (which the document shows), when the handler checks parts itself. */
+  bodyValidation?: JsonSchema;
   bodyRequired?: boolean;
   bodyLimit?: number;
   requestExample?: unknown;
@@ -99,7 +101,8 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
     const params = spec.params ? validate<P>(spec.params, 'params', { ...ctx.params }) : (ctx.params as P);
     const query = spec.query ? validate<Q>(spec.query, 'query', { ...ctx.query }) : ({} as Q);
     const bodyValue = rawBody === undefined && !spec.bodyRequired ? {} : rawBody;
-    const body = spec.body ? validate<B>(spec.body, 'body', bodyValue) : (undefined as B);
+    const bodySchema = spec.bodyValidation ?? spec.body;
+    const body = bodySchema ? validate<B>(bodySchema, 'body', bodyValue) : (undefined as B);
     const key = spec.idempotent ? idempotencyKeyOf(ctx) : null;
     const actor = actorOf(caller);
     return handler({
@@ -143,17 +146,22 @@ export const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining',
  * schema, documented headers — so a route that drifts from the contract fails the test that hit it
  * (500 undocumented_response naming the differences) instead of reaching a client.
  */
-function assertDocumented(spec: RouteSpec, reply: Reply, ctx: Context): void {
+export function undocumented(spec: RouteSpec, reply: Reply, header: (name: string) => string): string[] {
   const problems: string[] = [];
   if (reply.status !== spec.success.status) problems.push(`status ${reply.status} is not the documented ${spec.success.status}`);
   else if (spec.success.schema) problems.push(...(responseProblems(spec.success.schema, reply.body) ?? []));
   else if (reply.status !== 204) problems.push('a body where none is documented');
   if (spec.rateLimit) {
     for (const name of RATE_LIMIT_HEADERS) {
-      if (!INTEGER_HEADER.test(ctx.response.get(name))) problems.push(`header ${name} is ${JSON.stringify(ctx.response.get(name))}, not an integer`);
+      if (!INTEGER_HEADER.test(header(name))) problems.push(`header ${name} is ${JSON.stringify(header(name))}, not an integer`);
     }
   }
   if (reply.replayed && !spec.idempotent) problems.push('Idempotent-Replayed on an operation without Idempotency-Key');
+  return problems;
+}
+
+function assertDocumented(spec: RouteSpec, reply: Reply, ctx: Context): void {
+  const problems = undocumented(spec, reply, (name) => ctx.response.get(name));
   if (problems.length > 0) {
     throw new AppError(500, 'undocumented_response', `${spec.operationId} answered outside its OpenAPI description: ${problems.join('; ')}`, problems);
   }

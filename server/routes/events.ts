@@ -79,7 +79,7 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
       status: 200, description: 'A page of events', schema: eventList,
       example: {
         success: true,
-        events: [{ event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, app_id: 'work-buddy', event_category: 'notification', event_type: 'dismissed', entity_type: 'notification', entity_id: 'wb_notif_123', user_id: 'user_456', event_data: { source: 'work-buddy' }, timestamp: '2025-09-30T10:30:00.000Z' }],
+        events: [{ id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, app_id: 'work-buddy', event_category: 'notification', event_type: 'dismissed', entity_type: 'notification', entity_id: 'wb_notif_123', user_id: 'user_456', event_data: { source: 'work-buddy' }, timestamp: '2025-09-30T10:30:00.000Z' }],
         pagination: { limit: 100, offset: 0, has_more: false, next_cursor: null },
       },
     },

@@ -5,7 +5,7 @@ import { run, type PoolClient } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
 import { AppError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import {
-  BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchResult, notificationCreate,
+  BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
   notificationCreated, notificationCreateExample, readAll, readAllResult, stateChange, stateChanged,
 } from '../../lib/schemas/notifications.js';
 import { uuid } from '../../lib/schemas/common.js';
@@ -125,6 +125,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     tag: 'Notifications',
     who: 'app',
     body: notificationBatch,
+    bodyValidation: notificationBatchEnvelope,
     bodyRequired: true,
     bodyLimit: 1024 * 1024,
     requestExample: { notifications: [notificationCreateExample] },
@@ -178,7 +179,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       status: 200, description: 'A page of the feed', schema: feed,
       example: {
         success: true,
-        notifications: [{ id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', app_id: 'work-buddy', app_name: 'Work Buddy', app_icon: 'https://workbuddy.com/icon.png', external_id: 'wb_notif_123', user_id: 'user_456', notification_type: 'session_reminder', title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', action_url: 'workbuddy://session/789', action_label: 'View Session', image_url: null, icon_url: null, priority: 'high', status: 'unread', context_data: { session_id: 'session_789' }, expires_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z' }],
+        notifications: [{ id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', app_id: 'work-buddy', app_name: 'Work Buddy', app_icon: 'https://workbuddy.com/icon.png', external_id: 'wb_notif_123', user_id: 'user_456', notification_type: 'session_reminder', title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', action_url: 'workbuddy://session/789', action_label: 'View Session', image_url: null, icon_url: null, priority: 'high', status: 'unread', context_data: { session_id: 'session_789' }, expires_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z', read_at: null, clicked_at: null, dismissed_at: null, dismissed_from: null, click_action: null }],
         unread_count: 1,
         pagination: { total: 1, limit: 50, offset: 0, has_more: false, next_cursor: null },
       },
@@ -278,7 +279,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     summary: 'Delete a notification (owner app only)',
     description: 'Hard delete; its state rows cascade; records notification.deleted. Another app (or a user token) gets 403.',
     tag: 'Notifications',
-    who: 'any',
+    who: 'app',
     params: idParams,
     rateLimit: { name: 'queries', key: perCaller },
     success: { status: 204, description: 'Deleted' },

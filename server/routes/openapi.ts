@@ -1,6 +1,7 @@
 // GET /openapi.json: OpenAPI 3.1 generated from the route specs — the same JSON Schemas ajv
 // validates with — so the document cannot drift from what the API accepts.
 import Router from '@koa/router';
+import { WWW_AUTHENTICATE } from '../../lib/errors.js';
 import { errorEnvelope } from '../../lib/schemas/common.js';
 import type { JsonSchema } from '../../lib/schemas/common.js';
 import { IDEMPOTENCY_HEADER } from '../middleware/idempotency.js';
@@ -46,6 +47,7 @@ function errorResponse(status: number, limited: boolean) {
   return {
     description: descriptions[status] ?? 'Error',
     ...(status === 429 ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...rateLimitHeaders } }
+      : status === 401 ? { headers: { 'WWW-Authenticate': { $ref: '#/components/headers/WWW-Authenticate' } } }
       : status === 503 ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } }
       : limited ? { headers: rateLimitHeaders } : {}),
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { success: false, error: errorExamples[status] } } },
@@ -85,7 +87,9 @@ function operation(spec: RouteSpec) {
   const responses: Record<string, unknown> = {
     [success.status]: {
       description: success.description,
-      ...(limited ? { headers: rateLimitHeaders } : {}),
+      ...(limited || spec.idempotent
+        ? { headers: { ...(limited ? rateLimitHeaders : {}), ...(spec.idempotent ? { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } } : {}) } }
+        : {}),
       ...(success.schema || success.example !== undefined
         ? { content: { 'application/json': { schema: success.schema ?? { type: 'object' }, ...(success.example !== undefined ? { example: success.example } : {}) } } }
         : {}),
@@ -134,6 +138,8 @@ export function openApiDocument(): Record<string, unknown> {
         'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: { type: 'integer' } },
         'X-RateLimit-Reset': { description: 'When the window ends (Unix seconds)', schema: { type: 'integer' } },
         'Retry-After': { description: 'Seconds until a request may succeed', schema: { type: 'integer' } },
+        'WWW-Authenticate': { description: 'The scheme to authenticate with', schema: { const: WWW_AUTHENTICATE } },
+        'Idempotent-Replayed': { description: 'Present when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { const: 'true' } },
       },
     },
   };

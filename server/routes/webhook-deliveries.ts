@@ -6,6 +6,7 @@
 import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
 import { AppError, notFound } from '../../lib/errors.js';
+import { closed } from '../../lib/schemas/common.js';
 import { sqlFile } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
@@ -25,9 +26,7 @@ const webhookParams = {
   properties: { appId: { type: 'string' }, id: { type: 'string', format: 'uuid', description: 'the webhook id' } },
 } as const;
 
-const deliveryAttempt = {
-  type: 'object',
-  properties: {
+const deliveryAttempt = closed({
     id: { type: 'string', format: 'uuid' },
     delivery_id: { type: 'string', description: 'the webhook-id header: the same for every attempt and replay of one event to one webhook' },
     event_id: { type: ['string', 'null'], format: 'uuid' },
@@ -39,8 +38,7 @@ const deliveryAttempt = {
     error_message: { type: ['string', 'null'] },
     response_body: { type: ['string', 'null'], description: 'the first 4 KiB of the response' },
     delivered_at: { type: 'string', format: 'date-time' },
-  },
-} as const;
+});
 
 type AttemptRow = Record<string, unknown> & { id: string; delivered_at: Date; cursor_at: string };
 
@@ -83,7 +81,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     success: {
       status: 200,
       description: 'One page of attempts',
-      schema: { type: 'object', properties: { success: { const: true }, deliveries: { type: 'array', items: deliveryAttempt }, next_cursor: { type: ['string', 'null'] } } },
+      schema: closed({ success: { const: true }, deliveries: { type: 'array', items: deliveryAttempt }, next_cursor: { type: ['string', 'null'] } }),
     },
     errors: [400, 403, 404, 429],
   }, async ({ params, query, read }) => {
@@ -116,7 +114,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     params: { ...webhookParams, required: ['appId', 'id', 'deliveryId'], properties: { ...webhookParams.properties, deliveryId: { type: 'string', maxLength: 100 } } },
     body: { type: 'object', additionalProperties: false, maxProperties: 0, description: 'no body, or {}' },
     rateLimit: webhookRateLimit,
-    success: { status: 202, description: 'Queued', example: { success: true, delivery_id: 'msg_2b1e…', queued: true } },
+    success: { status: 202, description: 'Queued', schema: closed({ success: { const: true }, delivery_id: { type: 'string' }, queued: { const: true } }), example: { success: true, delivery_id: 'msg_2b1e…', queued: true } },
     errors: [400, 403, 404, 409, 429],
   }, async ({ params, write }) =>
     write(async (client) => {
@@ -140,7 +138,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     bodyRequired: true,
     requestExample: { since: '2025-09-30T00:00:00Z' },
     rateLimit: webhookRateLimit,
-    success: { status: 202, description: 'Queued', example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
+    success: { status: 202, description: 'Queued', schema: closed({ success: { const: true }, replayed: { type: 'integer' }, delivery_ids: { type: 'array', items: { type: 'string' } } }), example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
     errors: [400, 403, 404, 409, 413, 415, 429],
   }, async ({ params, body, write }) =>
     write(async (client) => {

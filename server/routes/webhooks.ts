@@ -35,6 +35,8 @@ interface WebhookInput {
 
 type WebhookRow = Record<string, unknown> & { id: string; created_at: Date };
 
+const exampleWebhook = { id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', app_id: 'work-buddy', webhook_url: 'https://workbuddy.com/api/oriva-events', subscribed_events: ['notification.*'], is_active: true, disabled_reason: null, max_retries: 5, retry_backoff_seconds: 1, consecutive_failures: 0, total_deliveries: 0, total_failures: 0, last_delivery_at: null, last_success_at: null, last_failure_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z' };
+
 const webhookParams = {
   type: 'object',
   required: ['appId', 'id'],
@@ -79,7 +81,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     replyHoldsSecret: true,
     success: {
       status: 201, description: 'Created', schema: webhookCreated,
-      example: { success: true, webhook_id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', created_at: '2025-09-30T10:00:00.000Z' },
+      example: { success: true, webhook_id: exampleWebhook.id, webhook_secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', webhook: exampleWebhook, created_at: '2025-09-30T10:00:00.000Z' },
     },
     errors: [400, 403, 409, 413, 415, 422, 429],
   }, async ({ params, body, write }) => {
@@ -107,7 +109,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     rateLimit: webhookRateLimit,
     success: {
       status: 200, description: 'Every webhook of the app', schema: webhookList,
-      example: { success: true, webhooks: [{ id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', app_id: 'work-buddy', webhook_url: 'https://workbuddy.com/api/oriva-events', subscribed_events: ['notification.*'], is_active: true, disabled_reason: null, max_retries: 5, retry_backoff_seconds: 1, consecutive_failures: 0, total_deliveries: 0, total_failures: 0, last_delivery_at: null, last_success_at: null, last_failure_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z' }] },
+      example: { success: true, webhooks: [exampleWebhook] },
     },
     errors: [403, 429],
   }, async ({ params, read }) => {
@@ -128,7 +130,7 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     bodyRequired: true,
     requestExample: { subscribed_events: ['notification.*'], is_active: true },
     rateLimit: webhookRateLimit,
-    success: { status: 200, description: 'The webhook now', schema: webhookUpdated, example: { success: true, webhook: { id: '2d7c9f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', webhook_url: 'https://workbuddy.com/api/oriva-events', subscribed_events: ['notification.*'], is_active: true } } },
+    success: { status: 200, description: 'The webhook now', schema: webhookUpdated, example: { success: true, webhook: exampleWebhook } },
     errors: [400, 403, 404, 413, 415, 429],
   }, async ({ params, body, write }) => {
     await urlRefusal(body.webhook_url);
