@@ -32,6 +32,7 @@ export const link = {
  */
 export const jsonObject = {
   type: 'object',
+  additionalProperties: true,
   maxProperties: 100,
   'x-app-json': true,
   description: `Any JSON object of the app's, at most ${APP_JSON_MAX_DEPTH} levels deep and ${APP_JSON_MAX_BYTES} bytes as JSON.`,
@@ -42,7 +43,7 @@ export const jsonObject = {
  * and nothing else is (additionalProperties: false). Outside production the route pipeline checks
  * every reply against it (server/routes/define.ts), so the document cannot drift from the service.
  */
-export function closed<P extends Record<string, unknown>>(properties: P, optional: readonly (keyof P & string)[] = []) {
+export function closed<P extends Record<string, unknown>>(properties: P, optional: readonly string[] = []) {
   return {
     type: 'object',
     additionalProperties: false,

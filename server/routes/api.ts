@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.js';
 import { rateLimiters } from '../middleware/rate-limit.js';
 import type { RouteDeps } from './define.js';
 import { eventRoutes } from './events.js';
+import { eventTypeRoutes } from './event-types.js';
 import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
@@ -12,6 +13,7 @@ export function apiRouter(appDeps: AppDeps): Router {
   const deps: RouteDeps = { ...appDeps, limits: rateLimiters(appDeps.pool, appDeps.config) };
   const router = new Router({ prefix: '/api/v1' });
   eventRoutes(router, deps);
+  eventTypeRoutes(router, deps);
   notificationRoutes(router, deps);
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);

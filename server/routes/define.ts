@@ -23,7 +23,7 @@ export interface RouteSpec {
   path: string;
   operationId: string;
   summary: string;
-  description?: string;
+  description: string;
   tag: string;
   /** app: an API key, acting for the path's :appId when there is one; any: an API key or a user token */
   who: 'app' | 'any';

@@ -71,6 +71,7 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/events',
     operationId: 'listEvents',
     summary: "Query the app's events, newest first",
+    description: 'Filters combine (AND). Page with limit and offset, or with the next_cursor of the previous page (keyset: stable while events arrive). Only events the calling app owns are listed.',
     tag: 'Events',
     who: 'app',
     query: eventQuery,

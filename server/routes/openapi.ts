@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import { WWW_AUTHENTICATE } from '../../lib/errors.js';
 import { errorEnvelope } from '../../lib/schemas/common.js';
+import { PLATFORM_EVENT_TYPES, webhookPayload } from '../../lib/schemas/event-types.js';
 import type { JsonSchema } from '../../lib/schemas/common.js';
 import { IDEMPOTENCY_HEADER } from '../middleware/idempotency.js';
 import { routeSpecs, type RouteSpec } from './define.js';
@@ -110,6 +111,33 @@ function operation(spec: RouteSpec) {
   };
 }
 
+/** Headers of every webhook delivery (lib/webhooks/signature.ts, worker/deliveries/call.ts, lib/webhooks/http-client.ts). */
+const webhookHeaders = [
+  { name: 'webhook-id', description: 'msg_…: the same on every retry and replay of one event to one webhook (deduplicate on it)' },
+  { name: 'webhook-timestamp', description: 'Unix seconds of this attempt; reject ones too far from now (Standard Webhooks: 5 min)' },
+  { name: 'webhook-signature', description: 'v1,<base64 HMAC-SHA256 of "id.timestamp.body"> keyed with the base64 part of the whsec_ secret; space-separated list of two while a secret rotates' },
+  { name: 'X-Oriva-Signature', description: 'sha256=<hex HMAC-SHA256 of the body> keyed with the whole whsec_ string (the seed plan\'s header)' },
+  { name: 'X-Oriva-Event-Type', description: 'the event type, e.g. notification.dismissed' },
+  { name: 'X-Oriva-Delivery-Attempt', description: '1 for the first attempt, 2 for the first retry, …' },
+  { name: 'User-Agent', description: 'Oriva-Webhooks/1.0' },
+].map(({ name, description }) => ({ name, in: 'header', required: true, description, schema: { type: 'string' } }));
+
+/** OpenAPI 3.1 `webhooks`: what a subscribed endpoint receives for each event type the platform emits. */
+function webhookDescriptions(): Record<string, unknown> {
+  return Object.fromEntries(PLATFORM_EVENT_TYPES.map((info) => [info.name, {
+    post: {
+      operationId: `webhook_${info.name.replace('.', '_')}`,
+      summary: info.name,
+      description: `${info.description} Answer 2xx within 10 s; anything else is retried with backoff (410 disables the webhook).`,
+      tags: ['Webhooks'],
+      security: [], // our call to the app's endpoint: authenticated by the signature headers
+      parameters: webhookHeaders,
+      requestBody: { required: true, content: { 'application/json': { schema: webhookPayload(info) } } },
+      responses: { 200: { description: 'Received (any 2xx)' }, 410: { description: 'Gone: the webhook is disabled' } },
+    },
+  }]));
+}
+
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of routeSpecs()) {
@@ -122,11 +150,18 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Oriva Events & Notifications API',
       version: '1.0.0',
       description: 'Apps publish events and notifications for users; notification state is the same in every app; apps subscribe with webhooks. Every error has the shape {"success": false, "error": {"code", "message", "details"?}}.',
+      contact: { name: 'Oriva platform team' },
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: '/' }],
-    tags: [{ name: 'Events' }, { name: 'Notifications' }, { name: 'Webhooks' }],
+    tags: [
+      { name: 'Events', description: 'Generic events an app publishes, and its event log' },
+      { name: 'Notifications', description: "Notifications for users, their shared state, and a user's aggregated feed" },
+      { name: 'Webhooks', description: 'Subscriptions to event types, signed deliveries, the delivery log and replays' },
+    ],
     paths,
+    webhooks: webhookDescriptions(),
     components: {
       securitySchemes: {
         appKey: { type: 'http', scheme: 'bearer', bearerFormat: 'oriva_sk_…', description: "An app's API key: acts only for its own app (platform apps may act for any user)" },

@@ -64,6 +64,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/webhooks/:id/deliveries',
     operationId: 'listWebhookDeliveries',
     summary: "A webhook's delivery log (every attempt, newest first)",
+    description: 'Each row is one attempt: its status code, time taken, error and the first 4 KiB of the answer. Reading it spends the query budget, not the webhook-management budget. Page with next_cursor.',
     tag: 'Webhooks',
     who: 'app',
     params: webhookParams,

@@ -2,10 +2,12 @@
 // worker → a loopback receiver, for each outcome the issue names (200, 500-then-200, 410, 429 with
 // Retry-After, a redirect to a metadata address, a 10 MB body, no answer), checking the log rows,
 // attempts and their spacing, the webhook's state, and the signatures (with the independent
-// `standardwebhooks` package).
+// `standardwebhooks` and `svix` packages a receiver would use).
 import { createHmac } from 'node:crypto';
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
+import { openApiDocument } from '../../server/routes/openapi.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, startTestWorker } from '../helpers/stack.js';
 import { deliveryLog, insertEvent, insertWebhook, newSecret, pendingDeliveryJobs, until, webhookState } from './helpers/fixtures.js';
@@ -32,6 +34,9 @@ t.test('200: one signed delivery; the log row and counters record it', async (t)
   const headers = request!.headers as Record<string, string>;
   const payload = new Webhook(hook.secret).verify(request!.body, headers) as { type: string; data: Record<string, unknown> };
   t.equal(payload.type, 'notification.dismissed', 'standardwebhooks verifies the signature and the body has the type');
+  t.same(new SvixWebhook(hook.secret).verify(request!.body, headers), payload, 'svix verifies the same delivery');
+  const documented = (openApiDocument().webhooks as Record<string, { post: { parameters: { name: string }[] } }>)['notification.dismissed']!.post;
+  for (const p of documented.parameters) t.ok(headers[p.name.toLowerCase()], `documented header ${p.name} is sent`);
   t.match(payload.data, { event_id: eventId, event_category: 'notification', event_type: 'dismissed', app_id: 'work-buddy', user_id: 'user_1', event_data: { source: 'oriva_core' } });
   t.equal(headers['webhook-id'], await hook.deliveryId(eventId), 'webhook-id is the stable delivery id');
   t.equal(headers['x-oriva-signature'], `sha256=${createHmac('sha256', hook.secret).update(request!.body).digest('hex')}`, 'X-Oriva-Signature');
@@ -190,7 +195,10 @@ t.test('secret rotation: both signatures while the previous secret is valid, one
   t.equal((during!.headers['webhook-signature'] as string).split(' ').length, 2, 'two signatures');
   t.ok(new Webhook(rotating.secret).verify(during!.body, during!.headers as Record<string, string>), 'verifies with the new secret');
   t.ok(new Webhook(previous).verify(during!.body, during!.headers as Record<string, string>), 'verifies with the old secret');
+  t.ok(new SvixWebhook(rotating.secret).verify(during!.body, during!.headers as Record<string, string>), 'svix: verifies with the new secret');
+  t.ok(new SvixWebhook(previous).verify(during!.body, during!.headers as Record<string, string>), 'svix: verifies with the old secret');
   t.equal((after!.headers['webhook-signature'] as string).split(' ').length, 1, 'one signature once the old secret expired');
   t.throws(() => new Webhook(previous).verify(after!.body, after!.headers as Record<string, string>), 'the expired secret no longer verifies');
+  t.throws(() => new SvixWebhook(previous).verify(after!.body, after!.headers as Record<string, string>), 'svix: the expired secret no longer verifies');
   t.ok(new Webhook(rotated.secret).verify(after!.body, after!.headers as Record<string, string>));
 });

@@ -1,0 +1,58 @@
+// The event types the platform emits, with the JSON Schema of each one's event_data: one catalog for
+// GET /api/v1/event-types and the `webhooks` section of /openapi.json. (Apps' own categories carry
+// their own event_data; every event's `source` is set by the platform.)
+import { appId, appJsonOut, closed, timestamp, userId, uuid } from './common.js';
+import { eventMessage } from './events.js';
+import { FEED_STATUSES, PRIORITIES } from './notifications.js';
+
+const source = { type: 'string', description: 'who caused it: the app id, oriva_core, oriva_worker, or where it was dismissed' } as const;
+const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
+
+const createdNotification = closed({
+  id: uuid, app_id: appId, app_name: { type: 'string' }, app_icon: nullable('string'), external_id: { type: 'string' }, user_id: userId,
+  notification_type: { type: 'string' }, title: { type: 'string' }, body: { type: 'string' }, action_url: nullable('string'),
+  action_label: nullable('string'), image_url: nullable('string'), icon_url: nullable('string'), context_data: appJsonOut,
+  priority: { enum: PRIORITIES }, status: { const: 'unread' }, expires_at: { ...nullable('string'), format: 'date-time' }, created_at: timestamp,
+});
+
+const stateChange = (status: string, extra: Record<string, unknown> = {}, optional: string[] = []) =>
+  closed({
+    source, notification_id: uuid, external_id: { type: 'string' }, status: { const: status },
+    previous_status: { enum: [...FEED_STATUSES, 'expired'] }, ...extra,
+  }, optional);
+
+export interface EventTypeInfo {
+  name: string;
+  description: string;
+  /** JSON Schema of event_data. */
+  data: Record<string, unknown>;
+}
+
+const bulk = { bulk: { const: true, description: 'set when it came from mark-all-read' } };
+
+export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
+  { name: 'notification.created', description: 'A notification was created; carries the whole notification (what the feed shows).', data: closed({ source, notification: createdNotification }) },
+  { name: 'notification.read', description: 'Marked read (one, or all of a user\'s with bulk: true).', data: stateChange('read', bulk, ['bulk']) },
+  { name: 'notification.unread', description: 'Marked unread again.', data: stateChange('unread') },
+  { name: 'notification.clicked', description: 'Opened (its action followed).', data: stateChange('clicked', { click_action: { type: 'string' } }, ['click_action']) },
+  { name: 'notification.dismissed', description: 'Dismissed — for this user, everywhere.', data: stateChange('dismissed', { dismissed_from: { type: 'string' } }, ['dismissed_from']) },
+  { name: 'notification.expired', description: 'Its expires_at passed; it left every feed.', data: stateChange('expired') },
+  { name: 'notification.deleted', description: 'Deleted by the app that created it.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' } }) },
+];
+
+/** A webhook request body for this event type: the Standard Webhooks envelope around the event. */
+export function webhookPayload(info: EventTypeInfo): Record<string, unknown> {
+  return closed({
+    type: { const: info.name },
+    timestamp,
+    data: closed({ ...eventMessage, event_data: info.data }),
+  });
+}
+
+export const eventTypeList = closed({
+  success: { const: true },
+  event_types: {
+    type: 'array',
+    items: closed({ name: { type: 'string' }, description: { type: 'string' }, data: { type: 'object', description: 'JSON Schema (2020-12) of event_data' } }),
+  },
+});
