@@ -13,7 +13,7 @@ import { freePort } from '../lib/listen.js';
 import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
 import { insertNotifications, type NewNotification } from '../server/routes/notifications.js';
-import { benchDatabase } from './database.js';
+import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -40,7 +40,7 @@ try {
   const port = await freePort();
   server = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], {
     env: {
-      ...process.env, DATABASE_URL: db.url, PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+      ...process.env, DATABASE_URL: db.url, PORT: String(port), JWT_SECRET, SECRETS_KEY: BENCH_SECRETS_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production',
       RATE_LIMIT_NOTIFICATIONS: UNLIMITED, RATE_LIMIT_EVENTS: UNLIMITED, RATE_LIMIT_QUERIES: UNLIMITED, RATE_LIMIT_WEBHOOKS: UNLIMITED,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

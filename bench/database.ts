@@ -1,6 +1,10 @@
 // A database for one bench: a fresh embedded Postgres in a temp dir (or a new database on
 // DATABASE_URL's server), migrated like the test template. synchronous_commit stays on.
 import { createMigratedDatabase, dropDatabase, releaseScratchServer, scratchServer } from '../lib/dev/scratch.js';
+import { generateSecretsKey } from '../lib/secrets.js';
+
+/** Benches run their processes as production does, which needs a SECRETS_KEY: a fresh one per run. */
+export const BENCH_SECRETS_KEY = generateSecretsKey('bench');
 
 export interface BenchDatabase {
   url: string;

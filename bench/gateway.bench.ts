@@ -16,7 +16,7 @@ import { makePool } from '../lib/db.js';
 import { freePort } from '../lib/listen.js';
 import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
-import { benchDatabase } from './database.js';
+import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 
 const CONNECTIONS = Number(process.env.GATEWAY_BENCH_CONNECTIONS ?? 19_000);
 const FANOUT = Number(process.env.GATEWAY_BENCH_FANOUT ?? 10_000);
@@ -42,7 +42,7 @@ async function startGateway(name: 'uws' | 'ws', databaseUrl: string): Promise<Pr
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, GATEWAY_PORT: String(port), PORT: String(port),
-      LOG_LEVEL: 'error', NODE_ENV: 'production', GATEWAY_REPLAY_LIMIT: '10000',
+      LOG_LEVEL: 'error', NODE_ENV: 'production', SECRETS_KEY: BENCH_SECRETS_KEY, GATEWAY_REPLAY_LIMIT: '10000',
     },
   });
   for (let i = 0; i < 200; i++) {

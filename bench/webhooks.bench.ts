@@ -12,7 +12,7 @@ import { loadConfig } from '../lib/config.js';
 import { listen } from '../lib/listen.js';
 import { makeLogger } from '../lib/log.js';
 import { startWorker } from '../worker/worker.js';
-import { benchDatabase } from './database.js';
+import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 
 const THROUGHPUT_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 6000);
 const LATENCY_RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 200); // events/s
@@ -72,7 +72,7 @@ try {
     `insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events) values ($1, $2, $3, '{notification.*}')`,
     [app.app_id, `http://127.0.0.1:${port}/hook`, `whsec_${Buffer.from('bench-secret-bench-secret-bench!').toString('base64')}`],
   );
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), WEBHOOK_ALLOWLIST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: BENCH_SECRETS_KEY, WEBHOOK_ALLOWLIST: '127.0.0.1', LOG_LEVEL: 'warn' });
 
   // --- throughput: a backlog of events (one job each, from the fan-out trigger) drained ---------
   await appPool.query(
