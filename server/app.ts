@@ -29,7 +29,7 @@ export function makeApp(deps: AppDeps): Koa {
   app.use(metrics.measure);
   app.use(requestId());
   app.use(accessLog(log));
-  app.use(errorEnvelope(log));
+  app.use(errorEnvelope(log, { checkBodies: config.nodeEnv !== 'production' }));
   app.use(plainJsonResponses());
   const health = healthRoutes(pool);
   app.use(health.routes()).use(health.allowedMethods());

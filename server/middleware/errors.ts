@@ -3,9 +3,12 @@
 // 500. 5xx say nothing internal; they are logged with the request id.
 import type { Middleware } from 'koa';
 import { AppError, isDatabaseUnavailable, unavailable } from '../../lib/errors.js';
+import { errorEnvelope as errorEnvelopeSchema } from '../../lib/schemas/common.js';
+import { responseProblems } from './validate.js';
 import type { Logger } from '../../lib/log.js';
 
-export function errorEnvelope(log: Logger): Middleware {
+/** checkBodies (outside production): every error body is checked against the documented envelope too. */
+export function errorEnvelope(log: Logger, { checkBodies = false } = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -16,6 +19,11 @@ export function errorEnvelope(log: Logger): Middleware {
         ctx.status = known.status;
         ctx.set(known.headers);
         ctx.body = { success: false, error: { code: known.code, message: known.message, ...(known.details === undefined ? {} : { details: known.details }) } };
+        const problems = checkBodies ? responseProblems(errorEnvelopeSchema, ctx.body) : null;
+        if (problems) {
+          ctx.status = 500;
+          ctx.body = { success: false, error: { code: 'undocumented_response', message: `an error answered outside its OpenAPI description: ${problems.join('; ')}`, details: problems } };
+        }
         return;
       }
       log.error({ err, requestId: ctx.state.requestId }, 'unhandled error');
