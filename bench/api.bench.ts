@@ -12,7 +12,7 @@ import { inTransaction, makePool } from '../lib/db.js';
 import { freePort } from '../lib/listen.js';
 import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
-import { insertNotifications, type NewNotification } from '../server/routes/notifications.js';
+import { insertNotifications, type NewNotification } from '../lib/notifications.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
 

@@ -4,7 +4,7 @@
 import type { Config } from '../lib/config.js';
 import type { Pool } from '../lib/db.js';
 import { USER_ID_PATTERN } from '../lib/tokens.js';
-import { bearerOf, resolveCaller, type Caller } from '../server/middleware/auth.js';
+import { bearerOf, resolveCaller, type Caller } from '../lib/callers.js';
 import { BEARER_PROTOCOL_PREFIX, parseSeq, SUBPROTOCOL } from './protocol.js';
 
 /** What the upgrade handler copies from uWS's HttpRequest before its first await. */

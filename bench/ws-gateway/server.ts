@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { loadConfig } from '../../lib/config.js';
 import { makePool } from '../../lib/db.js';
 import { toEventMessage, type EventRow } from '../../lib/events.js';
-import { bearerOf, resolveCaller } from '../../server/middleware/auth.js';
+import { bearerOf, resolveCaller } from '../../lib/callers.js';
 
 const config = loadConfig();
 const url = process.env.DATABASE_URL!;

@@ -3,7 +3,7 @@
 // are never read here.
 import type { Middleware } from 'koa';
 import type { Logger } from '../../lib/log.js';
-import type { Caller } from './auth.js';
+import type { Caller } from '../../lib/callers.js';
 
 export function accessLog(log: Logger): Middleware {
   return async (ctx, next) => {

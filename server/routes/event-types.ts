@@ -1,7 +1,7 @@
 // GET /event-types: the catalog of the event types the platform emits, each with the JSON Schema of
 // its event_data (the same catalog as the `webhooks` section of /openapi.json).
 import type Router from '@koa/router';
-import type { Caller } from '../middleware/auth.js';
+import type { Caller } from '../../lib/callers.js';
 import { eventTypeList, PLATFORM_EVENT_TYPES } from '../../lib/schemas/event-types.js';
 import { defineRoute, type RouteDeps } from './define.js';
 

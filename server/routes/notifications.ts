@@ -3,6 +3,7 @@
 import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
+import { insertNotifications, type NewNotification } from '../../lib/notifications.js';
 import { AppError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
@@ -10,53 +11,20 @@ import {
 } from '../../lib/schemas/notifications.js';
 import { uuid } from '../../lib/schemas/common.js';
 import { sqlFile } from '../../lib/sql.js';
-import type { Caller } from '../middleware/auth.js';
+import type { Caller } from '../../lib/callers.js';
 import { check } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, INTEGER, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
-const createNotifications = sqlFile('notifications/create');
 const feedQueryStatement = sqlFile('notifications/feed');
 const updateState = sqlFile('notifications/update_state');
 const readAllStatement = sqlFile('notifications/read_all');
 const deleteNotification = sqlFile('notifications/delete');
 const notificationOwner = sqlFile('notifications/owner');
 
-export interface NewNotification {
-  external_id: string;
-  user_id: string;
-  notification_type: string;
-  title: string;
-  body: string;
-  action_url?: string;
-  action_label?: string;
-  image_url?: string;
-  icon_url?: string;
-  priority?: string;
-  context_data?: Record<string, unknown>;
-  expires_at?: string;
-}
-
-interface Created {
-  id: string;
-  external_id: string;
-  created_at: Date;
-}
-
 /** 400 when expires_at is not in the future (checked after the schema). */
 function expiryProblem(n: NewNotification, now: number): string | null {
   return n.expires_at !== undefined && Date.parse(n.expires_at) <= now ? 'must be in the future' : null;
-}
-
-/** Insert valid notifications in one statement; the ones whose external_id exists are left out. */
-export async function insertNotifications(client: PoolClient, appId: string, items: NewNotification[]): Promise<Created[]> {
-  const column = <K extends keyof NewNotification>(k: K) => items.map((n) => n[k] ?? null);
-  return run<Created>(client, createNotifications, [
-    appId, column('external_id'), column('user_id'), column('notification_type'), column('title'), column('body'),
-    column('action_url'), column('action_label'), column('image_url'), column('icon_url'),
-    items.map((n) => JSON.stringify(n.context_data ?? {})), items.map((n) => n.priority ?? 'normal'), column('expires_at'),
-    appId,
-  ]);
 }
 
 const sourceOf = (caller: Caller, given?: string) => given ?? (caller.kind === 'app' ? caller.appId : 'user');

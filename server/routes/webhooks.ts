@@ -9,7 +9,7 @@ import { secretRotated, webhookCreate, webhookCreated, webhookCreateExample, web
 import { encryptSecret } from '../../lib/secrets.js';
 import { sqlFile } from '../../lib/sql.js';
 import { checkWebhookUrl } from '../../lib/webhooks/url-policy.js';
-import type { Caller } from '../middleware/auth.js';
+import type { Caller } from '../../lib/callers.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
 const insertWebhook = sqlFile('webhooks/insert');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { hashApiKey } from '../../lib/keys.js';
 import { fromRoot } from '../../lib/paths.js';
 import { verifyUserToken } from '../../lib/tokens.js';
-import { resolveCaller } from '../../server/middleware/auth.js';
+import { resolveCaller } from '../../lib/callers.js';
 import { testDatabase } from '../helpers/db.js';
 import { testConfig, TEST_JWT_SECRET } from '../helpers/stack.js';
 import { runChild } from '../helpers/spawn.js';
