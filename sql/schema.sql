@@ -201,18 +201,9 @@ create function oriva.tg_platform_events__notify() returns trigger
   set search_path = pg_catalog
   as $$
 begin
-  perform pg_notify('oriva_events',
-           case when octet_length(e.payload) < 7900 then e.payload
-                else json_build_object('seq', e.seq, 'tx_id', e.tx_id::text, 'app_id', e.app_id,
-                                       'user_id', e.user_id, 'ref', true)::text end)
-  from (select n.seq, n.tx_id, n.app_id, n.user_id,
-               json_build_object(
-                 'seq', n.seq, 'tx_id', n.tx_id::text, 'id', n.id, 'app_id', n.app_id, 'user_id', n.user_id,
-                 'event_category', n.event_category, 'event_type', n.event_type,
-                 'entity_type', n.entity_type, 'entity_id', n.entity_id,
-                 'event_data', n.event_data, 'created_at', n.created_at)::text as payload
-        from new_events n
-        order by n.seq) e;
+  perform pg_notify('oriva_events', json_build_object('seq', max(n.seq))::text)
+  from new_events n
+  having count(*) > 0;
   return null;
 end $$;
 
