@@ -259,7 +259,7 @@ export class Hub {
     conn.pending = [];
     const upTo = this.hwm();
     if (after > upTo) {
-      const newest = await this.newestSeq(conn);
+      const newest = await this.newestSeqFor(conn);
       if (newest === null) return;
       if (after > newest) {
         conn.pending = null;
@@ -325,10 +325,15 @@ export class Hub {
     this.sendMany(conn, frames);
   }
 
-  /** The newest seq ever handed out, or null (connection closed) when it cannot be read. */
-  private async newestSeq(conn: Conn): Promise<number | null> {
+  /** The newest seq ever handed out (live or archived): a resume point beyond it was never given. */
+  async newestSeq(): Promise<number> {
+    return (await run<{ seq: number }>(this.pool, newestSeqQuery))[0]!.seq;
+  }
+
+  /** newestSeq() for a resume; null (the connection closed) when it cannot be read. */
+  private async newestSeqFor(conn: Conn): Promise<number | null> {
     try {
-      return (await run<{ seq: number }>(this.pool, newestSeqQuery))[0]!.seq;
+      return await this.newestSeq();
     } catch (err) {
       this.log.warn({ err: (err as Error).message, connectionId: conn.id }, 'newest seq query failed');
       this.end(conn, CLOSE.tryAgain, 'resume failed: reconnect', 'resume_failed');

@@ -5,9 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Config } from '../lib/config.js';
-import { makePool, run } from '../lib/db.js';
+import { makePool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
-import { sqlFile } from '../lib/sql.js';
 import { admitUpgrade, redactQuery, type UpgradeInput } from './auth.js';
 import { afterBeyondNewest, holderOf, Hub, newConn, type Conn } from './connections.js';
 import { EventListener } from './listener.js';
@@ -26,8 +25,6 @@ export interface GatewayHandle {
   hwm(): number;
   close(): Promise<void>;
 }
-
-const newestSeq = sqlFile('gateway/newest_seq');
 
 const STATUS_TEXT: Record<number, string> = { 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 429: '429 Too Many Requests', 503: '503 Service Unavailable' };
 
@@ -132,11 +129,11 @@ export async function startGateway(
           return refuse(res, admission.status, admission.reason, admission.message);
         }
         if (admission.after !== null && admission.after > listener.hwm) {
-          const [newest] = await run<{ seq: number }>(pool, newestSeq);
+          const newest = await connections.newestSeq();
           if (aborted) return;
-          if (admission.after > newest!.seq) {
+          if (admission.after > newest) {
             metrics.refused.inc({ reason: 'bad_query' });
-            return refuse(res, 400, 'bad_query', afterBeyondNewest(admission.after, newest!.seq));
+            return refuse(res, 400, 'bad_query', afterBeyondNewest(admission.after, newest));
           }
         }
         const id = randomUUID();

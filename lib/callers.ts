@@ -60,6 +60,9 @@ export class KeyCache {
   }
 }
 
+/** A caller's own rate-limit bucket: its app, or its user. */
+export const callerKey = (caller: Caller): string => (caller.kind === 'app' ? `app:${caller.appId}` : `user:${caller.userId}`);
+
 /** The actor row-level security sees for this caller. */
 export function actorOf(caller: Caller): Actor {
   return caller.kind === 'app' ? { appId: caller.appId, platform: caller.platform, keyHash: caller.keyHash } : { userId: caller.userId };

@@ -10,6 +10,7 @@ export const userId = { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$', ex
 export const appId = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', examples: ['work-buddy'] } as const;
 export const uuid = { type: 'string', format: 'uuid' } as const;
 export const timestamp = { type: 'string', format: 'date-time' } as const;
+export const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
 
 /** One line of plain text: no control characters at all. */
 export const plainLine = (minLength: number, maxLength: number) =>

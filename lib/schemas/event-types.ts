@@ -1,7 +1,7 @@
 // The event types the platform emits, with the JSON Schema of each one's event_data: one catalog for
 // GET /api/v1/event-types and the `webhooks` section of /openapi.json. (Apps' own categories carry
 // their own event_data; every event's `source` is set by the platform.)
-import { appId, appJsonOut, closed, timestamp, userId, uuid } from './common.js';
+import { appId, appJsonOut, closed, nullableTimestamp, timestamp, userId, uuid } from './common.js';
 import { eventMessage } from './events.js';
 import { FEED_STATUSES, PRIORITIES } from './notifications.js';
 
@@ -12,7 +12,7 @@ const createdNotification = closed({
   id: uuid, app_id: appId, app_name: { type: 'string' }, app_icon: nullable('string'), external_id: { type: 'string' }, user_id: userId,
   notification_type: { type: 'string' }, title: { type: 'string' }, body: { type: 'string' }, action_url: nullable('string'),
   action_label: nullable('string'), image_url: nullable('string'), icon_url: nullable('string'), context_data: appJsonOut,
-  priority: { enum: PRIORITIES }, status: { const: 'unread' }, expires_at: { ...nullable('string'), format: 'date-time' }, created_at: timestamp,
+  priority: { enum: PRIORITIES }, status: { const: 'unread' }, expires_at: nullableTimestamp, created_at: timestamp,
 });
 
 const stateChange = (status: string, extra: Record<string, unknown> = {}, optional: string[] = []) =>

@@ -1,4 +1,4 @@
-import { appId, appJsonOut, closed, countedPagination, jsonObject, limitOffset, link, plainLine, plainText, timestamp, userId, uuid } from './common.js';
+import { appId, appJsonOut, closed, countedPagination, nullableTimestamp, jsonObject, limitOffset, link, plainLine, plainText, timestamp, userId, uuid } from './common.js';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export const FEED_STATUSES = ['unread', 'read', 'clicked', 'dismissed'] as const;
@@ -83,8 +83,6 @@ export const feedQuery = {
   },
 } as const;
 
-const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
-
 export const feedItem = closed({
     id: uuid,
     app_id: appId,
@@ -102,12 +100,12 @@ export const feedItem = closed({
     priority: { enum: PRIORITIES },
     status: { enum: FEED_STATUSES },
     context_data: appJsonOut,
-    expires_at: nullableTime,
+    expires_at: nullableTimestamp,
     created_at: timestamp,
     updated_at: timestamp,
-    read_at: { ...nullableTime, description: 'when it was first read (or clicked)' },
-    clicked_at: nullableTime,
-    dismissed_at: nullableTime,
+    read_at: { ...nullableTimestamp, description: 'when it was first read (or clicked)' },
+    clicked_at: nullableTimestamp,
+    dismissed_at: nullableTimestamp,
     dismissed_from: { type: ['string', 'null'], description: 'where it was dismissed (e.g. oriva_core)' },
     click_action: { type: ['string', 'null'] },
 });

@@ -1,4 +1,4 @@
-import { appId, closed, timestamp, uuid } from './common.js';
+import { appId, closed, nullableTimestamp, timestamp, uuid } from './common.js';
 import { eventPattern } from './events.js';
 
 const subscribedEvents = { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: eventPattern } as const;
@@ -37,8 +37,6 @@ export const webhookUpdate = {
   },
 } as const;
 
-const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
-
 export const webhook = closed({
     id: uuid,
     app_id: appId,
@@ -51,9 +49,9 @@ export const webhook = closed({
     consecutive_failures: { type: 'integer' },
     total_deliveries: { type: 'integer' },
     total_failures: { type: 'integer' },
-    last_delivery_at: nullableTime,
-    last_success_at: nullableTime,
-    last_failure_at: nullableTime,
+    last_delivery_at: nullableTimestamp,
+    last_success_at: nullableTimestamp,
+    last_failure_at: nullableTimestamp,
     created_at: timestamp,
     updated_at: timestamp,
 });

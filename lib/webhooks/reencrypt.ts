@@ -21,10 +21,10 @@ export async function reencryptWebhookSecrets(db: Queryable, ring: Keyring): Pro
   let changed = 0;
   for (const row of rows) {
     const again = (stored: string) => encryptSecret(ring, decryptSecret(ring, stored, row.app_id), row.app_id);
-    const result = await db.query({ name: reencryptSecret.name, text: reencryptSecret.text, values: [
+    const updated = await run(db, reencryptSecret, [
       row.id, again(row.webhook_secret), row.previous_secret === null ? null : again(row.previous_secret), row.webhook_secret, row.previous_secret,
-    ] });
-    changed += result.rowCount ?? 0;
+    ]);
+    changed += updated.length;
   }
   return changed;
 }

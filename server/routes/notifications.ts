@@ -11,7 +11,7 @@ import {
 } from '../../lib/schemas/notifications.js';
 import { uuid } from '../../lib/schemas/common.js';
 import { sqlFile } from '../../lib/sql.js';
-import type { Caller } from '../../lib/callers.js';
+import { callerKey, type Caller } from '../../lib/callers.js';
 import { check } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, INTEGER, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
@@ -57,7 +57,6 @@ interface FeedRow {
 
 export function notificationRoutes(router: Router, deps: RouteDeps): void {
   const perApp = (caller: Caller) => `app:${caller.kind === 'app' ? caller.appId : ''}`;
-  const perCaller = (caller: Caller) => (caller.kind === 'app' ? `app:${caller.appId}` : `user:${caller.userId}`);
 
   defineRoute<{ appId: string }, Record<string, never>, NewNotification>(router, deps, {
     method: 'post',
@@ -194,7 +193,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     body: stateChange,
     bodyRequired: true,
     requestExample: { status: 'dismissed', dismissed_from: 'oriva_core' },
-    rateLimit: { name: 'queries', key: perCaller },
+    rateLimit: { name: 'queries', key: callerKey },
     success: { status: 200, description: 'The state now', schema: stateChanged, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', status: 'dismissed', previous_status: 'unread', changed: true, updated_at: '2025-09-30T10:35:00.000Z' } },
     errors: [400, 403, 404, 413, 415, 429],
   }, async ({ caller, params, body, write }) =>
@@ -249,7 +248,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     tag: 'Notifications',
     who: 'app',
     params: idParams,
-    rateLimit: { name: 'queries', key: perCaller },
+    rateLimit: { name: 'queries', key: callerKey },
     success: { status: 204, description: 'Deleted' },
     errors: [400, 403, 404, 429],
   }, async ({ caller, params, write }) => {

@@ -3,3 +3,4 @@
 update oriva.app_webhooks
    set webhook_secret = $2, previous_secret = $3
  where id = $1 and webhook_secret = $4 and previous_secret is not distinct from $5
+returning id
