@@ -13,7 +13,6 @@ const reregister = sqlFile('gateway/reregister');
 const expireInstances = sqlFile('gateway/expire_instances');
 const removeInstance = sqlFile('gateway/remove_instance');
 const admit = sqlFile('gateway/admit');
-const admitApp = sqlFile('gateway/admit_app');
 const release = sqlFile('gateway/release');
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -71,9 +70,10 @@ export class ConnectionRegistry {
   }
 
   private async register(connectionId: string, holder: Holder): Promise<boolean> {
-    const [row] = holder.userId !== undefined
-      ? await run<{ admitted: boolean }>(this.pool, admit, [this.instanceId, connectionId, holder.userId, this.limits.perUser, this.options.instanceStaleMs])
-      : await run<{ admitted: boolean }>(this.pool, admitApp, [this.instanceId, connectionId, holder.appId, this.limits.perApp, this.options.instanceStaleMs]);
+    const max = holder.userId !== undefined ? this.limits.perUser : this.limits.perApp;
+    const [row] = await run<{ admitted: boolean }>(this.pool, admit, [
+      this.instanceId, connectionId, holder.userId ?? null, holder.appId ?? null, max, this.options.instanceStaleMs,
+    ]);
     return row?.admitted === true;
   }
 

@@ -72,43 +72,25 @@ create function oriva.failed_jobs(max_rows integer) returns TABLE(id bigint, tas
      limit max_rows
   $$;
 
-create function oriva.gateway_admit(p_instance uuid, p_connection uuid, p_user text, p_max integer, p_stale_ms integer) returns boolean
+create function oriva.gateway_admit(p_instance uuid, p_connection uuid, p_user text, p_app text, p_max integer, p_stale_ms integer) returns boolean
   language plpgsql volatile
   set search_path = pg_catalog
   as $$
 declare
   live integer;
 begin
-  perform pg_advisory_xact_lock(hashtextextended('oriva.gateway_connections:' || p_user, 0));
+  perform pg_advisory_xact_lock(hashtextextended('oriva.gateway_connections:'
+    || case when p_user is not null then p_user else 'app:' || p_app end, 0));
   select count(*) into live
   from oriva.gateway_connections c
   join oriva.gateway_instances i on i.id = c.instance_id
-  where c.user_id = p_user
+  where (c.user_id = p_user or c.app_id = p_app)
     and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0);
   if live >= p_max then
     return false;
   end if;
-  insert into oriva.gateway_connections (id, instance_id, user_id) values (p_connection, p_instance, p_user);
-  return true;
-end $$;
-
-create function oriva.gateway_admit_app(p_instance uuid, p_connection uuid, p_app text, p_max integer, p_stale_ms integer) returns boolean
-  language plpgsql volatile
-  set search_path = pg_catalog
-  as $$
-declare
-  live integer;
-begin
-  perform pg_advisory_xact_lock(hashtextextended('oriva.gateway_connections:app:' || p_app, 0));
-  select count(*) into live
-  from oriva.gateway_connections c
-  join oriva.gateway_instances i on i.id = c.instance_id
-  where c.app_id = p_app
-    and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0);
-  if live >= p_max then
-    return false;
-  end if;
-  insert into oriva.gateway_connections (id, instance_id, app_id) values (p_connection, p_instance, p_app);
+  insert into oriva.gateway_connections (id, instance_id, user_id, app_id)
+  values (p_connection, p_instance, p_user, case when p_user is null then p_app end);
   return true;
 end $$;
 
