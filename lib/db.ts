@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { unauthorized } from './errors.js';
-import type { NamedQuery } from './sql.js';
+import { valuesOf, type NamedQuery, type Statement } from './sql.js';
 
 // Bigints (seq, counters) arrive as strings by default; they fit in a JS number for our ranges.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -105,12 +105,11 @@ async function runTransaction<T>(pool: pg.Pool, begin: (client: pg.PoolClient) =
   }
 }
 
-/** Run one named statement and return its rows. */
-export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(
-  db: Queryable,
-  query: NamedQuery,
-  values: unknown[] = [],
-): Promise<R[]> {
+/** Run one statement and return its rows: positional values, or one object for a statement with named parameters. */
+export async function run<P extends object, R extends pg.QueryResultRow>(db: Queryable, query: Statement<P, R>, args: P): Promise<R[]>;
+export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(db: Queryable, query: NamedQuery, values?: unknown[]): Promise<R[]>;
+export async function run<R extends pg.QueryResultRow>(db: Queryable, query: NamedQuery, args: unknown[] | object = []): Promise<R[]> {
+  const values = Array.isArray(args) ? args : valuesOf(query as Statement<object, unknown>, args);
   const result = await db.query<R>({ name: query.name, text: query.text, values });
   return result.rows;
 }

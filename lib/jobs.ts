@@ -1,12 +1,21 @@
-// graphile-worker job identifiers and payloads: the contract between whoever enqueues (API
-// transactions, database triggers, replays) and the worker tasks that consume them.
+// graphile-worker jobs: their identifiers and payloads, the contract between whoever enqueues (API
+// transactions, database triggers, replays, worker/crontab) and the worker tasks that consume them.
+// The SQL side enqueues through oriva.enqueue_webhook_delivery and oriva.enqueue_notification_expiry;
+// test/db/definitions.test.ts fails when their identifiers, worker/crontab or the worker's task
+// list drift from JOB.
 
 export const JOB = {
   /** One delivery attempt of one event to one webhook. */
   webhookDeliver: 'webhook_deliver',
   /** Expire one notification at its expires_at (enqueued with run_at = expires_at). */
   notificationExpire: 'notification_expire',
+  /** Cron (worker/crontab): the safety sweep behind the per-notification expiry jobs. */
+  notificationsExpireOverdue: 'notifications_expire_overdue',
+  /** Cron (worker/crontab): daily archival of rows older than RETENTION_DAYS. */
+  oldRowsArchive: 'old_rows_archive',
 } as const;
+
+export type JobName = (typeof JOB)[keyof typeof JOB];
 
 export interface WebhookDeliverPayload {
   webhook_id: string;
@@ -18,4 +27,22 @@ export interface WebhookDeliverPayload {
 
 export interface NotificationExpirePayload {
   notification_id: string;
+}
+
+/** What graphile-worker's cron passes a task (crontab items without a payload of their own). */
+export interface CronPayload {
+  _cron: { ts: string; backfilled?: boolean };
+}
+
+declare global {
+  // graphile-worker types each task's payload by its identifier through this interface.
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- the augmentation point graphile-worker defines
+  namespace GraphileWorker {
+    interface Tasks {
+      [JOB.webhookDeliver]: WebhookDeliverPayload;
+      [JOB.notificationExpire]: NotificationExpirePayload;
+      [JOB.notificationsExpireOverdue]: CronPayload;
+      [JOB.oldRowsArchive]: CronPayload;
+    }
+  }
 }

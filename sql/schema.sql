@@ -3,6 +3,9 @@
 
 create schema oriva;
 
+create domain oriva.notification_status as text
+  CHECK ((VALUE = ANY (ARRAY['unread'::text, 'read'::text, 'clicked'::text, 'dismissed'::text, 'expired'::text])));
+
 create domain oriva.user_id as text
   CHECK ((VALUE ~ '^[A-Za-z0-9_.:@-]{1,128}$'::text));
 
@@ -43,6 +46,14 @@ create function oriva.add_job(identifier text, payload json, run_at timestamp wi
   as $$
     select graphile_worker.add_job(identifier, payload, run_at := run_at, job_key := job_key,
                                    max_attempts := max_attempts);
+  $$;
+
+create function oriva.enqueue_notification_expiry(notification_id uuid, run_at timestamp with time zone) returns void
+  language sql volatile
+  set search_path = pg_catalog
+  as $$
+    select oriva.add_job('notification_expire', json_build_object('notification_id', notification_id), run_at,
+                         'expire:' || notification_id::text)
   $$;
 
 create function oriva.enqueue_webhook_delivery(webhook_id uuid, event_id uuid, attempt integer, run_at timestamp with time zone) returns void
@@ -94,6 +105,14 @@ begin
   return true;
 end $$;
 
+create function oriva.in_feed(status text, expires_at timestamp with time zone) returns boolean
+  language sql stable
+  as $$ select status in ('unread', 'read', 'clicked') and (expires_at is null or expires_at > now()) $$;
+
+create function oriva.is_unread(status text, expires_at timestamp with time zone) returns boolean
+  language sql stable
+  as $$ select status = 'unread' and (expires_at is null or expires_at > now()) $$;
+
 create function oriva.job_queue_summary() returns TABLE(task_identifier text, ready bigint, scheduled bigint, running bigint, retrying bigint, failed bigint, oldest_ready_at timestamp with time zone)
   language sql stable security definer
   set search_path = pg_catalog
@@ -142,6 +161,18 @@ begin
   return next;
 end $$;
 
+create function oriva.record_events(events oriva.new_event[]) returns SETOF oriva.platform_events
+  language sql volatile
+  as $$
+    insert into oriva.platform_events
+      (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent)
+    select e.app_id, e.user_id, e.event_category, e.event_type, e.entity_type, e.entity_id, e.event_data,
+           e.ip_address, e.user_agent
+      from unnest(events) with ordinality as e
+     order by e.ordinality
+    returning *
+  $$;
+
 create function oriva.release_stopped_workers(worker_ids text[]) returns void
   language plpgsql volatile security definer
   set search_path = pg_catalog
@@ -150,6 +181,36 @@ begin
   delete from oriva.worker_heartbeats where worker_id = any(worker_ids);
   perform graphile_worker.force_unlock_workers(worker_ids);
 end $$;
+
+create function oriva.route_notifications(app_id text, user_ids text[]) returns SETOF oriva.route
+  language sql stable
+  as $$
+    with recipients as (
+      select r.ord, r.user_id from unnest(user_ids) with ordinality as r (user_id, ord)
+    ),
+    app_webhooks as (
+      select exists (select 1 from oriva.app_webhooks w
+                      where w.app_id = route_notifications.app_id and w.is_active
+                        and oriva.webhook_hears(w.subscribed_events, 'notification', 'created')) as heard
+    )
+    select r.ord, r.user_id, 'in_app', 'deliver', 'default'
+      from recipients r
+    union all
+    select r.ord, r.user_id, 'webhook',
+           case when h.heard then 'deliver' else 'skip' end,
+           case when h.heard then 'subscribed' else 'no_subscribed_webhook' end
+      from recipients r cross join app_webhooks h
+  $$;
+
+create function oriva.state_change_event(app_id text, user_id text, notification_id uuid, external_id text, status text, previous_status text, source text, extra jsonb) returns oriva.new_event
+  language sql immutable
+  as $$
+    select row(app_id, user_id, 'notification', status, 'notification', notification_id::text,
+               jsonb_build_object('source', source, 'notification_id', notification_id, 'external_id', external_id,
+                                  'status', status, 'previous_status', previous_status)
+                 || jsonb_strip_nulls(extra),
+               null, null)::oriva.new_event
+  $$;
 
 create function oriva.tg_announce_key_change() returns trigger
   language plpgsql volatile
@@ -173,7 +234,7 @@ begin
         join oriva.app_webhooks w
           on w.app_id = e.app_id
          and w.is_active
-         and w.subscribed_events && array['*', e.event_category || '.*', e.event_category || '.' || e.event_type]
+         and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
         order by e.seq, w.id) d;
   return null;
 end $$;
@@ -230,6 +291,10 @@ create function oriva.webhook_delivery_job_key(delivery_id text) returns text
   language sql immutable
   set search_path = pg_catalog
   as $$ select 'webhook_deliver:' || delivery_id $$;
+
+create function oriva.webhook_hears(subscribed_events text[], event_category text, event_type text) returns boolean
+  language sql immutable
+  as $$ select subscribed_events && array['*', event_category || '.*', event_category || '.' || event_type] $$;
 
 create function oriva.webhook_owner(p_id uuid) returns text
   language sql stable security definer
@@ -373,7 +438,7 @@ create table oriva.notification_state (
   notification_id uuid not null,
   app_id text not null,
   user_id oriva.user_id not null,
-  status text default 'unread'::text not null,
+  status oriva.notification_status default 'unread'::text not null,
   sent_at timestamp with time zone,
   delivered_at timestamp with time zone,
   read_at timestamp with time zone,
@@ -388,7 +453,6 @@ create table oriva.notification_state (
 );
 alter table oriva.notification_state add constraint notification_state_click_action_check CHECK (((click_action IS NULL) OR (length(click_action) <= 255)));
 alter table oriva.notification_state add constraint notification_state_dismissed_from_check CHECK (((dismissed_from IS NULL) OR (length(dismissed_from) <= 64)));
-alter table oriva.notification_state add constraint notification_state_status_check CHECK ((status = ANY (ARRAY['unread'::text, 'read'::text, 'clicked'::text, 'dismissed'::text, 'expired'::text])));
 alter table oriva.notification_state add constraint notification_state_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
 alter table oriva.notification_state add constraint notification_state_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
 alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
@@ -403,6 +467,13 @@ create policy system_all on oriva.notification_state to oriva_system
   using (true)
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_state to oriva_system;
+
+create table oriva.notification_transitions (
+  from_status oriva.notification_status not null,
+  to_status oriva.notification_status not null
+);
+alter table oriva.notification_transitions add constraint notification_transitions_pkey PRIMARY KEY (from_status, to_status);
+grant SELECT on oriva.notification_transitions to oriva_system;
 
 create table oriva.platform_events (
   id uuid default gen_random_uuid() not null,

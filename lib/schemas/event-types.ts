@@ -3,7 +3,8 @@
 // their own event_data; every event's `source` is set by the platform.)
 import { appId, appJsonOut, closed, nullableTimestamp, timestamp, userId, uuid } from './common.js';
 import { eventMessage } from './events.js';
-import { FEED_STATUSES, PRIORITIES } from './notifications.js';
+import { NOTIFICATION_STATUSES, TRANSITIONS } from '../notification-states.js';
+import { PRIORITIES } from './notifications.js';
 
 const source = { type: 'string', description: 'who caused it: the app id, oriva_core, oriva_worker, or where it was dismissed' } as const;
 const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
@@ -18,7 +19,7 @@ const createdNotification = closed({
 const stateChange = (status: string, extra: Record<string, unknown> = {}, optional: string[] = []) =>
   closed({
     source, notification_id: uuid, external_id: { type: 'string' }, status: { const: status },
-    previous_status: { enum: [...FEED_STATUSES, 'expired'] }, ...extra,
+    previous_status: { enum: NOTIFICATION_STATUSES.filter((s) => TRANSITIONS[s].length > 0) }, ...extra,
   }, optional);
 
 export interface EventTypeInfo {

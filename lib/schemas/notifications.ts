@@ -1,7 +1,7 @@
+import { LISTABLE_STATUSES, REQUESTABLE_STATUSES } from '../notification-states.js';
 import { appId, appJsonOut, closed, countedPagination, nullableTimestamp, jsonObject, limitOffset, link, plainLine, plainText, timestamp, userId, uuid } from './common.js';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export const FEED_STATUSES = ['unread', 'read', 'clicked', 'dismissed'] as const;
 
 export const notificationCreate = {
   type: 'object',
@@ -77,7 +77,7 @@ export const feedQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    status: { enum: FEED_STATUSES, description: 'default: unread, read and clicked (dismissed and expired are hidden)' },
+    status: { enum: LISTABLE_STATUSES, description: 'default: unread, read and clicked (dismissed and expired are hidden)' },
     app_id: appId,
     ...limitOffset(100, 50),
   },
@@ -98,7 +98,7 @@ export const feedItem = closed({
     image_url: { type: ['string', 'null'] },
     icon_url: { type: ['string', 'null'] },
     priority: { enum: PRIORITIES },
-    status: { enum: FEED_STATUSES },
+    status: { enum: LISTABLE_STATUSES },
     context_data: appJsonOut,
     expires_at: nullableTimestamp,
     created_at: timestamp,
@@ -122,7 +122,7 @@ export const stateChange = {
   additionalProperties: false,
   required: ['status'],
   properties: {
-    status: { enum: ['read', 'unread', 'clicked', 'dismissed'] },
+    status: { enum: REQUESTABLE_STATUSES },
     dismissed_from: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', examples: ['oriva_core'] },
     click_action: plainLine(1, 255),
   },
@@ -131,8 +131,8 @@ export const stateChange = {
 export const stateChanged = closed({
   success: { const: true },
   notification_id: uuid,
-  status: { enum: FEED_STATUSES },
-  previous_status: { enum: FEED_STATUSES },
+  status: { enum: LISTABLE_STATUSES },
+  previous_status: { enum: LISTABLE_STATUSES },
   changed: { type: 'boolean', description: 'false when the notification already had this status' },
   updated_at: timestamp,
 });

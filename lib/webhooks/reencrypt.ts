@@ -3,10 +3,12 @@
 // reencrypt` and whenever a worker starts; idempotent, and safe next to concurrent rotations.
 import { run, type Queryable } from '../db.js';
 import { decryptSecret, encryptSecret, type Keyring } from '../secrets.js';
-import { sqlFile } from '../sql.js';
+import { sqlFile, sqlStatement } from '../sql.js';
 
 const toReencrypt = sqlFile('webhooks/secrets_to_reencrypt');
-const reencryptSecret = sqlFile('webhooks/reencrypt_secret');
+const reencryptSecret = sqlStatement<{
+  id: string; webhook_secret: string; previous_secret: string | null; read_secret: string; read_previous_secret: string | null;
+}, { id: string }>('webhooks/reencrypt_secret');
 
 interface StoredSecrets {
   id: string;
@@ -21,9 +23,10 @@ export async function reencryptWebhookSecrets(db: Queryable, ring: Keyring): Pro
   let changed = 0;
   for (const row of rows) {
     const again = (stored: string) => encryptSecret(ring, decryptSecret(ring, stored, row.app_id), row.app_id);
-    const updated = await run(db, reencryptSecret, [
-      row.id, again(row.webhook_secret), row.previous_secret === null ? null : again(row.previous_secret), row.webhook_secret, row.previous_secret,
-    ]);
+    const updated = await run(db, reencryptSecret, {
+      id: row.id, webhook_secret: again(row.webhook_secret), previous_secret: row.previous_secret === null ? null : again(row.previous_secret),
+      read_secret: row.webhook_secret, read_previous_secret: row.previous_secret,
+    });
     changed += updated.length;
   }
   return changed;

@@ -2,8 +2,10 @@
 // gateway events change them. No DOM here.
 
 const RANK = { urgent: 3, high: 2, normal: 1, low: 0 };
-const GONE = new Set(['dismissed', 'expired']);
-const STATUS_OF_EVENT = { read: 'read', unread: 'unread', clicked: 'clicked', dismissed: 'dismissed', expired: 'expired' };
+// The states the feed hides, and the notification.<type> events that move a notification to a state:
+// mirrors of lib/notification-states.ts (test/db/definitions.test.ts checks them).
+export const HIDDEN_STATUSES = new Set(['dismissed', 'expired']);
+export const STATUS_OF_EVENT = { read: 'read', unread: 'unread', clicked: 'clicked', dismissed: 'dismissed', expired: 'expired' };
 
 /** The feed's order: priority first, then newest. */
 export function compareNotifications(a, b) {
@@ -42,7 +44,7 @@ export class Feed {
     const before = new Set(this.items.keys());
     this.items.clear();
     for (const n of response.notifications ?? []) {
-      if (!isNotification(n) || GONE.has(n.status)) continue;
+      if (!isNotification(n) || HIDDEN_STATUSES.has(n.status)) continue;
       this.items.set(n.id, n);
       if (n.app_name) this.appNames.set(n.app_id, { name: n.app_name, icon: n.app_icon ?? null });
     }
@@ -64,7 +66,7 @@ export class Feed {
     if (!n || n.status === status) return;
     if (n.status === 'unread') this.unread = Math.max(0, this.unread - 1);
     if (status === 'unread') this.unread += 1;
-    if (GONE.has(status)) this.remove(id);
+    if (HIDDEN_STATUSES.has(status)) this.remove(id);
     else this.items.set(id, { ...n, status });
   }
 
@@ -109,7 +111,7 @@ export class Feed {
         app_name: app?.name ?? message.app_id,
         app_icon: app?.icon ?? null,
       };
-      if (GONE.has(n.status)) return { changed: false, added: null, resync: false };
+      if (HIDDEN_STATUSES.has(n.status)) return { changed: false, added: null, resync: false };
       if (n.expires_at && Date.parse(n.expires_at) <= Date.now()) return { changed: false, added: null, resync: false };
       this.items.set(id, n);
       this.total += 1;
@@ -126,7 +128,7 @@ export class Feed {
     const n = this.items.get(id);
     if (!n) return { changed: false, added: null, resync: status === 'unread' };
     if (n.status === status) return { changed: false, added: null, resync: false };
-    if (GONE.has(status)) this.remove(id);
+    if (HIDDEN_STATUSES.has(status)) this.remove(id);
     else this.items.set(id, { ...n, status });
     return { changed: true, added: null, resync: false };
   }

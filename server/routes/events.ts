@@ -5,12 +5,20 @@ import { storedAppJson } from '../../lib/app-json.js';
 import { AppError } from '../../lib/errors.js';
 import { isReservedCategory, toEventMessage, type EventRow } from '../../lib/events.js';
 import { eventCreate, eventCreated, eventCreateExample, eventList, eventQuery } from '../../lib/schemas/events.js';
-import { sqlFile } from '../../lib/sql.js';
+import { sqlStatement } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, INTEGER } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
-const insertEvent = sqlFile('events/insert');
-const listEvents = sqlFile('events/list');
+const insertEvent = sqlStatement<{
+  app_id: string; user_id: string; event_category: string; event_type: string; entity_type: string; entity_id: string;
+  event_data: string; ip_address: string | null; user_agent: string | null;
+}, { id: string; seq: number; created_at: Date }>('events/insert');
+
+const listEvents = sqlStatement<{
+  app_id: string; event_category: string | null; event_type: string | null; user_id: string | null; entity_id: string | null;
+  start_date: string | null; end_date: string | null; limit: number; offset: number;
+  cursor_created_us: string | null; cursor_seq: string | null;
+}, EventRow & { created_us: string }>('events/list');
 
 interface EventBody {
   event_category: string;
@@ -58,10 +66,11 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
       ]);
     }
     return write(async (client) => {
-      const [row] = await run<{ id: string; seq: number; created_at: Date }>(client, insertEvent, [
-        params.appId, body.user_id, body.event_category, body.event_type, body.entity_type, body.entity_id,
-        JSON.stringify({ ...body.event_data, source: params.appId }), ctx.ip || null, ctx.get('user-agent').slice(0, 512) || null,
-      ]);
+      const [row] = await run(client, insertEvent, {
+        app_id: params.appId, user_id: body.user_id, event_category: body.event_category, event_type: body.event_type,
+        entity_type: body.entity_type, entity_id: body.entity_id, event_data: JSON.stringify({ ...body.event_data, source: params.appId }),
+        ip_address: ctx.ip || null, user_agent: ctx.get('user-agent').slice(0, 512) || null,
+      });
       return { status: 200, body: { success: true, event_id: row!.id, seq: row!.seq, timestamp: row!.created_at.toISOString() } };
     });
   });
@@ -88,10 +97,11 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
   }, async ({ params, query, read }) => {
     const [createdUs, seq] = query.cursor ? decodeCursor(query.cursor, [INTEGER, INTEGER]) : [null, null];
     const rows = await read((client) =>
-      run<EventRow & { created_us: string }>(client, listEvents, [
-        params.appId, query.event_category ?? null, query.event_type ?? null, query.user_id ?? null, query.entity_id ?? null,
-        query.start_date ?? null, query.end_date ?? null, query.limit + 1, query.offset, createdUs, seq,
-      ]));
+      run(client, listEvents, {
+        app_id: params.appId, event_category: query.event_category ?? null, event_type: query.event_type ?? null,
+        user_id: query.user_id ?? null, entity_id: query.entity_id ?? null, start_date: query.start_date ?? null,
+        end_date: query.end_date ?? null, limit: query.limit + 1, offset: query.offset, cursor_created_us: createdUs, cursor_seq: seq,
+      }));
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const hasMore = rows.length > query.limit;

@@ -10,14 +10,19 @@ import {
   notificationCreated, notificationCreateExample, readAll, readAllResult, stateChange, stateChanged,
 } from '../../lib/schemas/notifications.js';
 import { uuid } from '../../lib/schemas/common.js';
-import { sqlFile } from '../../lib/sql.js';
+import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { callerKey, type Caller } from '../../lib/callers.js';
 import { check } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, INTEGER, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
-const feedQueryStatement = sqlFile('notifications/feed');
-const updateState = sqlFile('notifications/update_state');
+const feedQueryStatement = sqlStatement<{
+  user_id: string; app_id: string | null; status: string | null; limit: number; offset: number;
+  cursor_rank: string | null; cursor_created_us: string | null; cursor_id: string | null;
+}, FeedRow>('notifications/feed');
+const updateState = sqlStatement<{
+  id: string; app_id: string | null; user_id: string | null; status: string; dismissed_from: string | null; click_action: string | null; source: string;
+}, { id: string; outcome: 'changed' | 'unchanged' | 'invalid' | 'expired'; previous_status: string; status: string; updated_at: Date }>('notifications/update_state');
 const readAllStatement = sqlFile('notifications/read_all');
 const deleteNotification = sqlFile('notifications/delete');
 const notificationOwner = sqlFile('notifications/owner');
@@ -156,7 +161,10 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     const appFilter = feedScope(caller, params.userId, query.app_id);
     const [rank, createdUs, lastId] = query.cursor ? decodeCursor(query.cursor, [/^[0-3]$/, INTEGER, UUID]) : [null, null, null];
     const [row] = await read((client) =>
-      run<FeedRow>(client, feedQueryStatement, [params.userId, appFilter, query.status ?? null, query.limit, query.offset, rank, createdUs, lastId]));
+      run(client, feedQueryStatement, {
+        user_id: params.userId, app_id: appFilter, status: query.status ?? null, limit: query.limit, offset: query.offset,
+        cursor_rank: rank, cursor_created_us: createdUs, cursor_id: lastId,
+      }));
     const items = row?.notifications ?? [];
     const total = Number(row?.total ?? 0);
     const last = items[items.length - 1];
@@ -200,10 +208,10 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     write(async (client) => {
       const scopeApp = caller.kind === 'app' && !caller.platform ? caller.appId : null;
       const scopeUser = caller.kind === 'user' ? caller.userId : null;
-      const [row] = await run<{ id: string; outcome: string; previous_status: string; status: string; updated_at: Date }>(client, updateState, [
-        params.id, scopeApp, scopeUser, body.status, body.dismissed_from ?? null, body.click_action ?? null,
-        sourceOf(caller, body.status === 'dismissed' ? body.dismissed_from : undefined),
-      ]);
+      const [row] = await run(client, updateState, {
+        id: params.id, app_id: scopeApp, user_id: scopeUser, status: body.status, dismissed_from: body.dismissed_from ?? null,
+        click_action: body.click_action ?? null, source: sourceOf(caller, body.status === 'dismissed' ? body.dismissed_from : undefined),
+      });
       if (!row) throw await notVisible(client, params.id);
       if (row.outcome === 'expired') throw new AppError(400, 'invalid_transition', 'The notification has expired; its state can no longer change', { status: 'expired' });
       if (row.outcome === 'invalid') {
@@ -234,7 +242,9 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     if (caller.kind === 'user' && caller.userId !== params.userId) throw forbidden("A user token changes only its own user's notifications");
     return write(async (client) => {
       const [row] = await run<{ updated: number }>(client, readAllStatement, [params.userId, body.app_id ?? null, sourceOf(caller)]);
-      const [counts] = await run<FeedRow>(client, feedQueryStatement, [params.userId, body.app_id ?? null, 'unread', 1, 0, null, null, null]);
+      const [counts] = await run(client, feedQueryStatement, {
+        user_id: params.userId, app_id: body.app_id ?? null, status: 'unread', limit: 1, offset: 0, cursor_rank: null, cursor_created_us: null, cursor_id: null,
+      });
       return { status: 200, body: { success: true, updated: row?.updated ?? 0, unread_count: Number(counts?.unread_count ?? 0) } };
     });
   });

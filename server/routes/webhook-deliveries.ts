@@ -7,13 +7,15 @@ import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { closed } from '../../lib/schemas/common.js';
-import { sqlFile } from '../../lib/sql.js';
+import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 import { webhookNotVisible, webhookRateLimit, webhookReadRateLimit } from './webhooks.js';
 
 const findWebhook = sqlFile('deliveries/find_webhook');
-const listDeliveries = sqlFile('deliveries/list');
+const listDeliveries = sqlStatement<{
+  webhook_id: string; delivery_id: string | null; success: boolean | null; cursor_at: string | null; cursor_id: string | null; limit: number;
+}, AttemptRow>('deliveries/list');
 const findDelivery = sqlFile('deliveries/find_delivery');
 const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 const replayFailedSince = sqlFile('deliveries/replay_failed_since');
@@ -90,7 +92,9 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     const [cursorAt, cursorId] = query.cursor ? decodeCursor(query.cursor, [CURSOR_AT, UUID]) : [null, null];
     const rows = await read(async (client) => {
       await visibleWebhook(client, params.id, params.appId);
-      return run<AttemptRow>(client, listDeliveries, [params.id, query.delivery_id ?? null, query.success ?? null, cursorAt, cursorId, limit + 1]);
+      return run(client, listDeliveries, {
+        webhook_id: params.id, delivery_id: query.delivery_id ?? null, success: query.success ?? null, cursor_at: cursorAt, cursor_id: cursorId, limit: limit + 1,
+      });
     });
     const page = rows.slice(0, limit);
     const last = page.at(-1);

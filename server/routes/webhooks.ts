@@ -7,15 +7,21 @@ import { AppError, forbidden, notFound } from '../../lib/errors.js';
 import { uuid } from '../../lib/schemas/common.js';
 import { secretRotated, webhookCreate, webhookCreated, webhookCreateExample, webhookList, webhookUpdate, webhookUpdated } from '../../lib/schemas/webhooks.js';
 import { encryptSecret } from '../../lib/secrets.js';
-import { sqlFile } from '../../lib/sql.js';
+import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { checkWebhookUrl } from '../../lib/webhooks/url-policy.js';
 import type { Caller } from '../../lib/callers.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
-const insertWebhook = sqlFile('webhooks/insert');
+const insertWebhook = sqlStatement<{
+  app_id: string; webhook_url: string; webhook_secret: string; subscribed_events: string[]; is_active: boolean;
+  max_retries: number | null; retry_backoff_seconds: number | null; max_webhooks: number;
+}, WebhookRow>('webhooks/insert');
 const lockAppWebhooks = sqlFile('webhooks/lock_app');
 const listWebhooks = sqlFile('webhooks/list');
-const updateWebhook = sqlFile('webhooks/update');
+const updateWebhook = sqlStatement<{
+  id: string; app_id: string; webhook_url: string | null; subscribed_events: string[] | null; is_active: boolean | null;
+  max_retries: number | null; retry_backoff_seconds: number | null;
+}, WebhookRow>('webhooks/update');
 const deleteWebhook = sqlFile('webhooks/delete');
 const rotateSecret = sqlFile('webhooks/rotate_secret');
 const webhookOwner = sqlFile('webhooks/owner');
@@ -90,10 +96,11 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
     const cap = deps.config.webhooksPerApp;
     return write(async (client) => {
       await run(client, lockAppWebhooks, [params.appId]);
-      const [row] = await run<WebhookRow>(client, insertWebhook, [
-        params.appId, body.webhook_url, encryptSecret(deps.config.secrets, secret, params.appId), body.subscribed_events, body.is_active ?? true,
-        body.max_retries ?? null, body.retry_backoff_seconds ?? null, cap,
-      ]);
+      const [row] = await run(client, insertWebhook, {
+        app_id: params.appId, webhook_url: body.webhook_url, webhook_secret: encryptSecret(deps.config.secrets, secret, params.appId),
+        subscribed_events: body.subscribed_events, is_active: body.is_active ?? true, max_retries: body.max_retries ?? null,
+        retry_backoff_seconds: body.retry_backoff_seconds ?? null, max_webhooks: cap,
+      });
       if (!row) throw new AppError(409, 'webhook_limit', `An app may have at most ${cap} webhooks; delete one before adding another`, { limit: cap });
       return { status: 201, body: { success: true, webhook_id: row.id, webhook_secret: secret, webhook: serialize(row), created_at: row.created_at.toISOString() } };
     });
@@ -136,10 +143,10 @@ export function webhookRoutes(router: Router, deps: RouteDeps): void {
   }, async ({ params, body, write }) => {
     await urlRefusal(body.webhook_url);
     return write(async (client) => {
-      const [row] = await run<WebhookRow>(client, updateWebhook, [
-        params.id, params.appId, body.webhook_url ?? null, body.subscribed_events ?? null, body.is_active ?? null,
-        body.max_retries ?? null, body.retry_backoff_seconds ?? null,
-      ]);
+      const [row] = await run(client, updateWebhook, {
+        id: params.id, app_id: params.appId, webhook_url: body.webhook_url ?? null, subscribed_events: body.subscribed_events ?? null,
+        is_active: body.is_active ?? null, max_retries: body.max_retries ?? null, retry_backoff_seconds: body.retry_backoff_seconds ?? null,
+      });
       if (!row) throw await webhookNotVisible(client, params.id);
       return { status: 200, body: { success: true, webhook: serialize(row) } };
     });

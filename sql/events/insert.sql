@@ -1,6 +1,4 @@
--- One generic event. $1 app_id, $2 user_id, $3 category, $4 type, $5 entity_type, $6 entity_id,
--- $7 event_data, $8 ip_address, $9 user_agent
-insert into oriva.platform_events
-  (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent)
-values ($1, $2, $3, $4, $5, $6, $7, $8::inet, $9)
-returning id, seq, created_at
+-- One event an app publishes (its event_data.source set by the caller to the app's id).
+select id, seq, created_at
+from oriva.record_events(array[row(:app_id, :user_id, :event_category, :event_type, :entity_type, :entity_id,
+                                   :event_data::jsonb, :ip_address::inet, :user_agent)::oriva.new_event])

@@ -15,9 +15,7 @@ with due as (
    where s.id = due.id
   returning due.*
 )
-insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
-select app_id, user_id, 'notification', 'expired', 'notification', notification_id::text,
-       jsonb_build_object('source', 'oriva_worker', 'notification_id', notification_id, 'external_id', external_id,
-                          'status', 'expired', 'previous_status', previous_status)
-  from expired
-returning id, seq
+select id, seq
+from oriva.record_events(array(
+  select oriva.state_change_event(app_id, user_id, notification_id, external_id, 'expired', previous_status, 'oriva_worker')
+  from expired))

@@ -1,11 +1,12 @@
--- Create notifications (one or a batch) in one statement: the rows, their unread state, one
--- notification.created event each (carrying the notification), and an expiry job only for those
--- with expires_at. A duplicate (app_id, external_id) is skipped and simply not returned.
--- $1 app_id, $2..$13 one array per column, $14 event_data.source
+-- Create notifications (one or a batch) in one statement: the rows; the routing step's decisions
+-- (oriva.route_notifications); the state row where in_app is delivered; one notification.created
+-- event each (carrying the notification), in item order; an expiry job for those with expires_at. A duplicate
+-- (app_id, external_id) is skipped and simply not returned. One array per column, in item order.
 with input as (
   select *
-  from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-              $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[])
+  from unnest(:external_ids::text[], :user_ids::text[], :notification_types::text[], :titles::text[],
+              :bodies::text[], :action_urls::text[], :action_labels::text[], :image_urls::text[], :icon_urls::text[],
+              :context_data::jsonb[], :priorities::text[], :expires_at::timestamptz[])
        with ordinality as i (external_id, user_id, notification_type, title, body, action_url, action_label,
                              image_url, icon_url, context_data, priority, expires_at, ord)
 ),
@@ -13,34 +14,51 @@ n as (
   insert into oriva.platform_notifications
     (app_id, external_id, user_id, notification_type, title, body, action_url, action_label,
      image_url, icon_url, context_data, priority, expires_at)
-  select $1, external_id, user_id, notification_type, title, body, action_url, action_label,
+  select :app_id, external_id, user_id, notification_type, title, body, action_url, action_label,
          image_url, icon_url, context_data, priority, expires_at
   from input
   order by ord
   on conflict (app_id, external_id) do nothing
   returning *
 ),
+created as (
+  -- a repeat of an external_id inside the batch is a duplicate: its first item is the one written
+  select n.*, i.ord
+  from n join (select distinct on (external_id) external_id, ord from input order by external_id, ord) i
+    on i.external_id = n.external_id
+),
+routes as (
+  select * from oriva.route_notifications(:app_id, :user_ids::text[])
+),
 s as (
   insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
-  select id, app_id, user_id, expires_at from n
+  select c.id, c.app_id, c.user_id, c.expires_at
+  from created c join routes r on r.ord = c.ord and r.user_id = c.user_id
+  where r.channel = 'in_app' and r.decision = 'deliver'
 ),
 e as (
-  insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
-  select n.app_id, n.user_id, 'notification', 'created', 'notification', n.id::text,
-         jsonb_build_object('source', $14::text, 'notification', jsonb_build_object(
-           'id', n.id, 'app_id', n.app_id, 'app_name', a.name, 'app_icon', a.icon_url,
-           'external_id', n.external_id, 'user_id', n.user_id, 'notification_type', n.notification_type,
-           'title', n.title, 'body', n.body, 'action_url', n.action_url, 'action_label', n.action_label,
-           'image_url', n.image_url, 'icon_url', n.icon_url, 'context_data', n.context_data,
-           'priority', n.priority, 'status', 'unread', 'expires_at', n.expires_at, 'created_at', n.created_at))
-  from n join oriva.apps a on a.id = n.app_id
-  returning entity_id, seq
+  select entity_id, seq
+  from oriva.record_events(array(
+    select row(c.app_id, c.user_id, 'notification', 'created', 'notification', c.id::text,
+               jsonb_build_object('source', :source::text, 'notification', jsonb_build_object(
+                 'id', c.id, 'app_id', c.app_id, 'app_name', a.name, 'app_icon', a.icon_url,
+                 'external_id', c.external_id, 'user_id', c.user_id, 'notification_type', c.notification_type,
+                 'title', c.title, 'body', c.body, 'action_url', c.action_url, 'action_label', c.action_label,
+                 'image_url', c.image_url, 'icon_url', c.icon_url, 'context_data', c.context_data,
+                 'priority', c.priority, 'status', 'unread', 'expires_at', c.expires_at, 'created_at', c.created_at)),
+               null, null)::oriva.new_event
+    from created c join oriva.apps a on a.id = c.app_id
+    order by c.ord))
 ),
 jobs as (
   select count(*) as enqueued
-  from (select oriva.add_job('notification_expire', json_build_object('notification_id', n.id), n.expires_at,
-                             'expire:' || n.id::text)::text as done
-        from n where n.expires_at is not null) j
+  from (select oriva.enqueue_notification_expiry(c.id, c.expires_at)::text as done
+        from created c where c.expires_at is not null) j
+),
+routed as (
+  select ord, json_agg(json_build_object('channel', channel, 'decision', decision, 'reason', reason)) as routes
+  from routes group by ord
 )
-select n.id, n.external_id, n.created_at, e.seq, jobs.enqueued
-from n join e on e.entity_id = n.id::text cross join jobs
+select c.id, c.external_id, c.created_at, e.seq, routed.routes, jobs.enqueued
+from created c join e on e.entity_id = c.id::text join routed on routed.ord = c.ord cross join jobs
+order by c.ord

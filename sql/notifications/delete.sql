@@ -4,12 +4,10 @@ with d as (
   delete from oriva.platform_notifications
    where id = $1 and app_id = $2
   returning id, app_id, user_id, external_id
-),
-ev as (
-  insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
-  select app_id, user_id, 'notification', 'deleted', 'notification', id::text,
-         jsonb_build_object('source', $3::text, 'notification_id', id, 'external_id', external_id)
-  from d
-  returning seq
 )
-select d.id, ev.seq from d cross join ev
+select d.id, ev.seq
+from d cross join oriva.record_events(array(
+  select row(app_id, user_id, 'notification', 'deleted', 'notification', id::text,
+             jsonb_build_object('source', $3::text, 'notification_id', id, 'external_id', external_id),
+             null, null)::oriva.new_event
+  from d)) ev

@@ -1,8 +1,9 @@
 -- A user's feed: unexpired notifications, priority then newest first, with app branding, the total
 -- matching the filters and the exact unread count (no cache). The counts are one scan of
 -- notification_state (its expires_at is the notification's, copied at creation).
--- $1 user_id, $2 app_id filter (null: every app), $3 status (null: unread, read and clicked),
--- $4 limit, $5 offset, $6/$7/$8 cursor (priority_rank, created_at in µs since the epoch, id) or nulls
+-- :app_id filters to one app (null: every app); :status to one state (null: what oriva.in_feed
+-- shows: unread, read and clicked); the cursor (:cursor_rank, :cursor_created_us in µs since the
+-- epoch, :cursor_id) is null on the first page.
 select
   counts.unread_count,
   counts.total,
@@ -18,20 +19,21 @@ select
       from oriva.platform_notifications n
       join oriva.notification_state s on s.notification_id = n.id
       join oriva.apps a on a.id = n.app_id
-      where n.user_id = $1 and ($2::text is null or n.app_id = $2)
-        and s.status = any (case when $3::text is null then array['unread', 'read', 'clicked'] else array[$3::text] end)
-        and (n.expires_at is null or n.expires_at > now())
-        and ($6::smallint is null
+      where n.user_id = :user_id and (:app_id::text is null or n.app_id = :app_id)
+        and case when :status::text is null then oriva.in_feed(s.status, s.expires_at)
+                 else s.status = :status and (s.expires_at is null or s.expires_at > now()) end
+        and (:cursor_rank::smallint is null
              or (n.priority_rank, n.created_at, n.id)
-                < ($6::smallint, timestamptz 'epoch' + $7::bigint * interval '1 microsecond', $8::uuid))
+                < (:cursor_rank::smallint, timestamptz 'epoch' + :cursor_created_us::bigint * interval '1 microsecond', :cursor_id::uuid))
       order by n.priority_rank desc, n.created_at desc, n.id desc
-      limit $4 offset $5
+      limit :limit offset :offset
     ) page
   ), '[]'::json) as notifications
 from (
-  select count(*) filter (where s.status = 'unread') as unread_count,
-         count(*) filter (where s.status = any (case when $3::text is null then array['unread', 'read', 'clicked'] else array[$3::text] end)) as total
+  select count(*) filter (where oriva.is_unread(s.status, s.expires_at)) as unread_count,
+         count(*) filter (where case when :status::text is null then oriva.in_feed(s.status, s.expires_at)
+                                     else s.status = :status end) as total
   from oriva.notification_state s
-  where s.user_id = $1 and ($2::text is null or s.app_id = $2)
+  where s.user_id = :user_id and (:app_id::text is null or s.app_id = :app_id)
     and (s.expires_at is null or s.expires_at > now())
 ) counts

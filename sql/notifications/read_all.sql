@@ -1,4 +1,4 @@
--- Mark every unread, unexpired notification of a user read (optionally of one app), with one
+-- Mark every unread notification of a user read (optionally of one app), with one
 -- notification.read event each, in one statement.
 -- $1 user_id, $2 app_id filter (null: every app), $3 event_data.source
 with upd as (
@@ -6,16 +6,12 @@ with upd as (
      set status = 'read', read_at = now(), updated_at = now()
     from oriva.platform_notifications n
    where s.notification_id = n.id
-     and s.user_id = $1 and s.status = 'unread' and ($2::text is null or s.app_id = $2)
-     and (n.expires_at is null or n.expires_at > now())
+     and s.user_id = $1 and ($2::text is null or s.app_id = $2)
+     and oriva.is_unread(s.status, s.expires_at)
   returning s.notification_id, s.app_id, s.user_id, n.external_id
-),
-ev as (
-  insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data)
-  select app_id, user_id, 'notification', 'read', 'notification', notification_id::text,
-         jsonb_build_object('source', $3::text, 'notification_id', notification_id, 'external_id', external_id,
-                            'status', 'read', 'previous_status', 'unread', 'bulk', true)
-  from upd
-  returning 1
 )
-select count(*)::int as updated from ev
+select count(*)::int as updated
+from oriva.record_events(array(
+  select oriva.state_change_event(app_id, user_id, notification_id, external_id, 'read', 'unread', $3::text,
+                                  jsonb_build_object('bulk', true))
+  from upd))

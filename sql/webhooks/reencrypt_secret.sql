@@ -1,6 +1,6 @@
--- Store webhook $1's secrets re-encrypted ($2 current, $3 previous), unless they changed since they
--- were read ($4, $5: the values read; a concurrent rotation wins).
+-- Store a webhook's secrets re-encrypted, unless they changed since they were read (:read_secret,
+-- :read_previous_secret: the values read; a concurrent rotation wins).
 update oriva.app_webhooks
-   set webhook_secret = $2, previous_secret = $3
- where id = $1 and webhook_secret = $4 and previous_secret is not distinct from $5
+   set webhook_secret = :webhook_secret, previous_secret = :previous_secret
+ where id = :id and webhook_secret = :read_secret and previous_secret is not distinct from :read_previous_secret
 returning id

@@ -2,7 +2,7 @@
 // removed (the API's statements run as oriva_api with an app acting but no app filter).
 import t from 'tap';
 import { inTransaction, run } from '../../lib/db.js';
-import { sqlFile } from '../../lib/sql.js';
+import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, startTestServer, userAuth } from '../helpers/stack.js';
 import { client, notification, rowCounts } from './http.js';
@@ -41,17 +41,23 @@ t.test("over HTTP: a user token never reads another user's feed", async (t) => {
 
 t.test('row-level security: the same statements with the app filter removed still see only the actor’s rows', async (t) => {
   const api = db.pool('oriva_api');
-  const feed = sqlFile('notifications/feed');
-  const asA = await inTransaction(api, { appId: 'app-a' }, (c) => run<{ notifications: { title: string }[]; unread_count: number }>(c, feed, ['alice', null, null, 50, 0, null, null, null]));
+  const feed = sqlStatement<Record<string, unknown>, { notifications: { title: string }[]; unread_count: number }>('notifications/feed');
+  const feedOfAlice = { user_id: 'alice', app_id: null, status: null, limit: 50, offset: 0, cursor_rank: null, cursor_created_us: null, cursor_id: null };
+  const asA = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, feed, feedOfAlice));
   t.same(asA[0]!.notifications.map((n) => n.title), ['from A'], 'feed without app filter, acting as app A');
   t.equal(asA[0]!.unread_count, 1);
-  const asBob = await inTransaction(api, { userId: 'bob' }, (c) => run<{ notifications: unknown[] }>(c, feed, ['alice', null, null, 50, 0, null, null, null]));
+  const asBob = await inTransaction(api, { userId: 'bob' }, (c) => run(c, feed, feedOfAlice));
   t.same(asBob[0]!.notifications, [], "bob's transaction sees none of alice's notifications");
-  const events = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, sqlFile('events/list'), ['app-b', null, null, null, null, null, null, 100, 0, null, null]));
+  const events = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, sqlStatement('events/list'), {
+    app_id: 'app-b', event_category: null, event_type: null, user_id: null, entity_id: null, start_date: null, end_date: null,
+    limit: 100, offset: 0, cursor_created_us: null, cursor_seq: null,
+  }));
   t.same(events, [], "app B's events are invisible to app A");
   const hooks = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, sqlFile('webhooks/list'), ['app-b']));
   t.same(hooks, [], "app B's webhooks are invisible to app A");
-  const change = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, sqlFile('notifications/update_state'), [bNote, null, null, 'dismissed', null, null, 'app-a']));
+  const change = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, sqlStatement('notifications/update_state'), {
+    id: bNote, app_id: null, user_id: null, status: 'dismissed', dismissed_from: null, click_action: null, source: 'app-a',
+  }));
   t.same(change, [], 'the state change finds nothing to change');
   const removed = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, sqlFile('notifications/delete'), [bNote, 'app-b', 'app-a']));
   t.same(removed, [], 'the delete finds nothing');

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { makeLogger } from '../../lib/log.js';
 import { urlForLog } from '../../lib/webhooks/log-url.js';
-import { makeSuccessBatcher, type SuccessRow } from '../../worker/deliveries/success-batch.js';
+import { makeSuccessBatcher, type AttemptRow } from '../../worker/deliveries/success-batch.js';
 import { startWorker } from '../../worker/worker.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, startTestServer, testConfig } from '../helpers/stack.js';
@@ -68,7 +68,10 @@ t.test('a success batch with a deleted webhook in it records the others instead 
   await db.system.query('delete from oriva.app_webhooks where id = $1', [gone.id]);
   await db.system.query('update oriva.app_webhooks set is_active = false where id = $1', [live.id]); // the running worker leaves it alone
   const eventId = await insertEvent(db.system, app.appId, 'task.completed');
-  const row = (webhookId: string): SuccessRow => [webhookId, app.appId, eventId, `msg_${webhookId}`, 'task.completed', '{}', 200, 'ok', null, 1, 5];
+  const row = (webhookId: string): AttemptRow => ({
+    webhook_id: webhookId, app_id: app.appId, event_id: eventId, delivery_id: `msg_${webhookId}`, event_type: 'task.completed',
+    payload: '{}', status_code: 200, response_body: 'ok', response_headers: null, delivery_attempt: 1, response_time_ms: 5,
+  });
   const batcher = makeSuccessBatcher(db.system);
   const results = await Promise.all([batcher.record(row(live.id)), batcher.record(row(gone.id))]);
   t.same(results, [true, false], 'one batch: the live webhook recorded, the deleted one reported gone');

@@ -3,14 +3,14 @@
 // Everything for one attempt commits together.
 import { run, transaction, type Pool } from '../../lib/db.js';
 import type { Logger } from '../../lib/log.js';
-import { sqlFile } from '../../lib/sql.js';
+import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
 import { urlForLog } from '../../lib/webhooks/log-url.js';
 import { afterFailure, parseRetryAfter, type FailureDecision } from '../../lib/webhooks/retry-policy.js';
 import type { PreparedDelivery } from './prepare.js';
-import type { SuccessBatcher, SuccessRow } from './success-batch.js';
+import type { AttemptRow, SuccessBatcher } from './success-batch.js';
 
-const recordAttempt = sqlFile('deliveries/record_attempt');
+const recordAttempt = sqlStatement<AttemptRow & { success: boolean; error_message: string | null }, { consecutive_failures: number }>('deliveries/record_attempt');
 const disableWebhook = sqlFile('deliveries/disable_webhook');
 const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 
@@ -21,23 +21,21 @@ export type Recorded = { success: true } | { success: false; decision: FailureDe
 // eslint-disable-next-line no-control-regex -- NUL is exactly the character to remove
 const storable = (text: string | null) => (text === null ? null : text.replace(/\u0000/g, ''));
 
-function attemptValues(delivery: PreparedDelivery, outcome: HttpOutcome): unknown[] {
+function attemptRow(delivery: PreparedDelivery, outcome: HttpOutcome): AttemptRow {
   const { job, webhook } = delivery;
-  return [
-    webhook.id,
-    webhook.app_id,
-    delivery.eventId,
-    job.delivery_id,
-    delivery.eventType,
-    delivery.body,
-    outcome.status,
-    storable(outcome.body),
-    outcome.headers === null ? null : JSON.stringify(outcome.headers),
-    job.attempt,
-    outcome.ms,
-    outcome.ok,
-    outcome.ok ? null : storable(outcome.error),
-  ];
+  return {
+    webhook_id: webhook.id,
+    app_id: webhook.app_id,
+    event_id: delivery.eventId,
+    delivery_id: job.delivery_id,
+    event_type: delivery.eventType,
+    payload: delivery.body,
+    status_code: outcome.status,
+    response_body: storable(outcome.body),
+    response_headers: outcome.headers === null ? null : JSON.stringify(outcome.headers),
+    delivery_attempt: job.attempt,
+    response_time_ms: outcome.ms,
+  };
 }
 
 export async function recordOutcome(pool: Pool, successes: SuccessBatcher, delivery: PreparedDelivery, outcome: HttpOutcome, log: Logger): Promise<Recorded> {
@@ -48,11 +46,11 @@ export async function recordOutcome(pool: Pool, successes: SuccessBatcher, deliv
     return { webhookDeleted: true };
   };
   if (outcome.ok) {
-    const recorded = await successes.record(attemptValues(delivery, outcome).slice(0, 11) as SuccessRow);
+    const recorded = await successes.record(attemptRow(delivery, outcome));
     return recorded ? { success: true } : deleted();
   }
   return transaction(pool, async (client) => {
-    const [counts] = await run<{ consecutive_failures: number }>(client, recordAttempt, attemptValues(delivery, outcome));
+    const [counts] = await run(client, recordAttempt, { ...attemptRow(delivery, outcome), success: false, error_message: storable(outcome.error) });
     if (!counts) return deleted();
     const decision = afterFailure(
       { attempt: job.attempt, status: outcome.status, retryAfterMs: parseRetryAfter(outcome.retryAfter), unsendable: outcome.kind === 'unsendable' },

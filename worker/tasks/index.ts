@@ -1,8 +1,8 @@
 // Every task the worker runs, by identifier. Each task file does one side effect.
-import type { TaskList } from 'graphile-worker';
+import type { Task } from 'graphile-worker';
 import type { Config } from '../../lib/config.js';
 import type { Pool } from '../../lib/db.js';
-import { JOB } from '../../lib/jobs.js';
+import { JOB, type JobName } from '../../lib/jobs.js';
 import type { Logger } from '../../lib/log.js';
 import type { WebhookClient } from '../../lib/webhooks/http-client.js';
 import type { DeliveryAdmission } from '../deliveries/admission.js';
@@ -24,11 +24,12 @@ export interface TaskDeps {
   metrics: WorkerMetrics;
 }
 
-export function taskList(deps: TaskDeps): TaskList {
+/** Every job in JOB, each typed by its payload (lib/jobs.ts). */
+export function taskList(deps: TaskDeps): { [Name in JobName]: Task<Name> } {
   return {
     [JOB.webhookDeliver]: webhookDeliver(deps),
     [JOB.notificationExpire]: notificationExpire(deps),
-    notifications_expire_overdue: notificationsExpireOverdue(deps),
-    old_rows_archive: oldRowsArchive(deps),
+    [JOB.notificationsExpireOverdue]: notificationsExpireOverdue(deps),
+    [JOB.oldRowsArchive]: oldRowsArchive(deps),
   };
 }

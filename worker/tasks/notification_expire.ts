@@ -4,15 +4,13 @@
 // or that is already expired or gone, is left alone.
 import type { Task } from 'graphile-worker';
 import { run } from '../../lib/db.js';
-import type { NotificationExpirePayload } from '../../lib/jobs.js';
 import { sqlFile } from '../../lib/sql.js';
 import type { TaskDeps } from './index.js';
 
 const expireNotification = sqlFile('expiry/expire_notification');
 
-export function notificationExpire({ pool, log }: TaskDeps): Task {
-  return async (payload) => {
-    const { notification_id } = payload as NotificationExpirePayload;
+export function notificationExpire({ pool, log }: TaskDeps): Task<'notification_expire'> {
+  return async ({ notification_id }) => {
     const events = await run(pool, expireNotification, [notification_id]);
     log.debug({ notificationId: notification_id, expired: events.length }, 'notification expiry ran');
   };

@@ -8,7 +8,7 @@ import type { TaskDeps } from './index.js';
 const expireOverdue = sqlFile('expiry/expire_overdue');
 const BATCH = 1000;
 
-export function notificationsExpireOverdue({ pool, log }: TaskDeps): Task {
+export function notificationsExpireOverdue({ pool, log }: TaskDeps): Task<'notifications_expire_overdue'> {
   return async () => {
     let total = 0;
     for (;;) {

@@ -35,7 +35,7 @@ export async function archiveOldRows(pool: Pool, retentionDays: number, batch = 
   };
 }
 
-export function oldRowsArchive({ pool, config, log }: TaskDeps): Task {
+export function oldRowsArchive({ pool, config, log }: TaskDeps): Task<'old_rows_archive'> {
   return async () => {
     const counts = await archiveOldRows(pool, config.retentionDays);
     log.info({ ...counts, retentionDays: config.retentionDays }, 'archival done');

@@ -6,7 +6,6 @@
 // attempt is enqueued again for later and this job ends, holding no slot while it waits.
 import type { Task } from 'graphile-worker';
 import { run } from '../../lib/db.js';
-import type { WebhookDeliverPayload } from '../../lib/jobs.js';
 import { sqlFile } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
 import { breakerWaitMs } from '../../lib/webhooks/retry-policy.js';
@@ -21,7 +20,7 @@ const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 const unsendable = (error: string): HttpOutcome =>
   ({ ok: false, status: null, ms: 0, body: null, headers: null, error, kind: 'unsendable', retryAfter: undefined });
 
-export function webhookDeliver({ config, pool, webhookClient, admission, metrics, log }: TaskDeps): Task {
+export function webhookDeliver({ config, pool, webhookClient, admission, metrics, log }: TaskDeps): Task<'webhook_deliver'> {
   const successes = makeSuccessBatcher(pool);
   const defer = async (delivery: PreparedDelivery, delayMs: number, reason: 'breaker_open' | 'busy') => {
     metrics.deliveriesDeferred.inc({ reason });
@@ -29,8 +28,7 @@ export function webhookDeliver({ config, pool, webhookClient, admission, metrics
     if (log.isLevelEnabled('debug')) log.debug({ deliveryId: delivery.job.delivery_id, attempt: delivery.job.attempt, reason, delayMs }, 'delivery deferred');
   };
 
-  return async (payload, helpers) => {
-    const job = payload as WebhookDeliverPayload;
+  return async (job, helpers) => {
     const prepared = await prepareDelivery(pool, job, config.secrets);
     if (prepared.ready === false) {
       log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');

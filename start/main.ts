@@ -4,20 +4,20 @@
 // Ctrl-C stops everything, Postgres included.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp, rotateKey } from '../apps.js';
-import { DEV_SECRETS_KEY_FILE, exitOnStartupError, loadConfig } from '../config.js';
-import { generateSecretsKey } from '../secrets.js';
-import { resolveDatabase } from '../database.js';
-import { makePool } from '../db.js';
-import { freePort } from '../listen.js';
-import { makeLogger } from '../log.js';
-import { migrateDatabase } from '../migrate.js';
-import { stopOnSignals } from '../process.js';
-import { signUserToken } from '../tokens.js';
-import { startServer } from '../../server/server.js';
-import { startMetricsServer } from '../../worker/metrics.js';
-import { startWorker } from '../../worker/worker.js';
-import { startGateway } from '../../gateway/gateway.js';
+import { createApp, rotateKey } from '../lib/apps.js';
+import { DEV_SECRETS_KEY_FILE, exitOnStartupError, loadConfig } from '../lib/config.js';
+import { generateSecretsKey } from '../lib/secrets.js';
+import { resolveDatabase } from '../lib/database.js';
+import { makePool } from '../lib/db.js';
+import { freePort } from '../lib/listen.js';
+import { makeLogger } from '../lib/log.js';
+import { migrateDatabase } from '../lib/migrate.js';
+import { stopOnSignals } from '../lib/process.js';
+import { signUserToken } from '../lib/tokens.js';
+import { startServer } from '../server/server.js';
+import { startMetricsServer } from '../worker/metrics.js';
+import { startWorker } from '../worker/worker.js';
+import { startGateway } from '../gateway/gateway.js';
 
 const DEMO_APP = { id: 'demo-app', name: 'Demo App' };
 const DEMO_USER = 'demo-user';

@@ -18,7 +18,7 @@ const env = { ORIVA_DATA_DIR: dataDir, ORIVA_PG_PORT: String(pgPort), PORT: '0',
 
 async function startStack() {
   const began = Date.now();
-  const child = startChild('lib/dev/start.ts', [], env);
+  const child = startChild('start/main.ts', [], env);
   const done = finished(child, 90_000);
   let stdout = '';
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,129 @@
+// One definition of each domain word (issue 12): where a word lives on both sides of the process
+// boundary — notification states and their moves, "unread", job names, event types, the routing
+// step's channels — the SQL definition and the TypeScript one are compared here, so either side
+// drifting fails the suite.
+import { readdirSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import { createApp } from '../../lib/apps.js';
+import { RESERVED_EVENT_CATEGORIES } from '../../lib/events.js';
+import { JOB } from '../../lib/jobs.js';
+import { makeLogger } from '../../lib/log.js';
+import { IN_FEED_STATUSES, NOTIFICATION_STATUSES, REQUESTABLE_STATUSES, TRANSITIONS } from '../../lib/notification-states.js';
+import { fromRoot } from '../../lib/paths.js';
+import { CHANNELS, ROUTE_REASONS } from '../../lib/routing.js';
+import { PLATFORM_EVENT_TYPES } from '../../lib/schemas/event-types.js';
+import { taskList, type TaskDeps } from '../../worker/tasks/index.js';
+import { testDatabase } from '../helpers/db.js';
+
+// The page's feed model is browser JavaScript without types; imported by a path held in a variable.
+const pageFeed = '../../server/public/feed.js';
+const { HIDDEN_STATUSES, STATUS_OF_EVENT } = (await import(pageFeed)) as { HIDDEN_STATUSES: Set<string>; STATUS_OF_EVENT: Record<string, string> };
+
+const db = await testDatabase(t);
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+/** Every runtime statement in sql/ (not the generated schema), by path. */
+function statements(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const area of readdirSync(fromRoot('sql'), { withFileTypes: true })) {
+    if (!area.isDirectory()) continue;
+    for (const file of readdirSync(fromRoot('sql', area.name))) {
+      files.set(`sql/${area.name}/${file}`, readFileSync(fromRoot('sql', area.name, file), 'utf8'));
+    }
+  }
+  return files;
+}
+
+t.test('notification states: the domain, the moves table, lib/notification-states.ts and the page agree', async (t) => {
+  const { rows: [domain] } = await db.system.query(`
+    select pg_get_constraintdef(c.oid) as def
+      from pg_constraint c join pg_type ty on ty.oid = c.contypid
+     where ty.typname = 'notification_status'`);
+  const inDomain = [...(domain.def as string).matchAll(/'(\w+)'::text/g)].map((m) => m[1]!);
+  t.same(sorted(inDomain), sorted(NOTIFICATION_STATUSES), 'oriva.notification_status holds the states of NOTIFICATION_STATUSES');
+
+  const { rows: moves } = await db.system.query('select from_status, to_status from oriva.notification_transitions');
+  const inTable = moves.map((m) => `${m.from_status}→${m.to_status}`);
+  const inTs = Object.entries(TRANSITIONS).flatMap(([from, tos]) => tos.map((to) => `${from}→${to}`));
+  t.same(sorted(inTable), sorted(inTs), 'oriva.notification_transitions holds exactly TRANSITIONS');
+
+  const targets = new Set(Object.values(TRANSITIONS).flat());
+  t.same(sorted(REQUESTABLE_STATUSES), sorted([...targets].filter((s) => s !== 'expired')), 'a PATCH may ask for every move but expiry');
+  t.same(sorted(HIDDEN_STATUSES), sorted(NOTIFICATION_STATUSES.filter((s) => !(IN_FEED_STATUSES as readonly string[]).includes(s))),
+    "the page's feed hides what oriva.in_feed leaves out");
+  t.same(sorted(Object.keys(STATUS_OF_EVENT)), sorted(targets), 'the page knows the event of every move');
+  for (const [event, status] of Object.entries(STATUS_OF_EVENT)) t.equal(event, status, `notification.${event} moves to ${status}`);
+
+  const { rows: [feed] } = await db.system.query(`
+    select array_agg(s order by s) as shown from unnest($1::text[]) s where oriva.in_feed(s, null)`, [NOTIFICATION_STATUSES]);
+  t.same(feed.shown, sorted(IN_FEED_STATUSES), 'oriva.in_feed shows IN_FEED_STATUSES');
+});
+
+t.test('"unread" has one definition: no statement spells it out instead of calling oriva.is_unread', async (t) => {
+  const spelled = [...statements()].filter(([, text]) => /(?<![:\w])(?:\w+\.)?status\s*=\s*'unread'/.test(text.replace(/--[^\n]*/g, '')));
+  t.same(spelled.map(([path]) => path), []);
+  const { rows } = await db.system.query(`
+    select s, oriva.is_unread(s, null) as fresh, oriva.is_unread(s, now() - interval '1 second') as past
+      from unnest($1::text[]) s`, [NOTIFICATION_STATUSES]);
+  t.same(rows.filter((r) => r.fresh).map((r) => r.s), ['unread'], 'unread and not expired');
+  t.same(rows.filter((r) => r.past), [], 'past its expires_at, nothing is unread');
+});
+
+t.test('job names: the SQL that enqueues, worker/crontab and the worker task list use JOB', async (t) => {
+  const jobNames = sorted(Object.values(JOB));
+  const { rows } = await db.system.query(`
+    select p.proname, (regexp_matches(p.prosrc, 'add_job\\(\\s*''(\\w+)''', 'g'))[1] as job
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = 'oriva'`);
+  t.ok(rows.length >= 2, 'the enqueue functions are found');
+  for (const row of rows) t.ok(jobNames.includes(row.job), `${row.proname} enqueues ${row.job}, a JOB`);
+  for (const [path, text] of statements()) {
+    t.notMatch(text, /add_job\(\s*'/, `${path} enqueues through an oriva.enqueue_* function, not a job name of its own`);
+  }
+
+  const crontab = readFileSync(fromRoot('worker', 'crontab'), 'utf8').split('\n').filter((line) => line.trim() && !line.startsWith('#'));
+  const cronTasks = crontab.map((line) => line.trim().split(/\s+/)[5]!);
+  t.ok(cronTasks.length > 0);
+  for (const task of cronTasks) t.ok(jobNames.includes(task), `worker/crontab runs ${task}, a JOB`);
+
+  const deps = { config: {}, databaseUrl: db.url, log: makeLogger('definitions-test', 'error'), pool: db.system } as unknown as TaskDeps;
+  t.same(sorted(Object.keys(taskList(deps))), jobNames, 'the worker has a task for each JOB and no other');
+});
+
+t.test('event types: every platform event the SQL records is in the catalog (lib/schemas/event-types.ts)', async (t) => {
+  const catalog = new Set(PLATFORM_EVENT_TYPES.map((e) => e.name));
+  const recorded = new Set<string>();
+  for (const text of statements().values()) {
+    for (const m of text.matchAll(/row\(\s*[\w.]+,\s*[\w.]+,\s*'(\w+)',\s*'(\w+)'/g)) recorded.add(`${m[1]}.${m[2]}`);
+  }
+  const { rows: moves } = await db.system.query('select distinct to_status from oriva.notification_transitions');
+  for (const m of moves) recorded.add(`notification.${m.to_status}`); // oriva.state_change_event: the type is the new state
+  t.ok(recorded.has('notification.created') && recorded.has('notification.deleted'), 'the statements are found');
+  t.same(sorted([...recorded].filter((name) => !catalog.has(name))), [], 'none missing from the catalog');
+  t.same(sorted([...catalog].filter((name) => !recorded.has(name))), [], 'none in the catalog that nothing records');
+  for (const name of catalog) {
+    t.ok((RESERVED_EVENT_CATEGORIES as readonly string[]).includes(name.split('.')[0]!), `${name}: its category is reserved for the platform`);
+  }
+});
+
+t.test('the routing step: oriva.route_notifications gives each recipient a route per channel of lib/routing.ts', async (t) => {
+  await createApp(db.system, { id: 'router', name: 'Router' });
+  const app = { appId: 'router' };
+  const route = async () => (await db.system.query(
+    `select * from oriva.route_notifications($1, array['u1', 'u2']) order by ord, channel`, [app.appId])).rows;
+
+  const before = await route();
+  t.same(sorted(new Set(before.map((r) => r.channel))), sorted(CHANNELS), 'one route per channel in CHANNELS');
+  t.same(before.map((r) => [r.ord, r.user_id]), [[1, 'u1'], [1, 'u1'], [2, 'u2'], [2, 'u2']], 'each notification routed to its own user');
+  t.same(before.map((r) => `${r.channel}:${r.decision}:${r.reason}`),
+    ['in_app:deliver:default', 'webhook:skip:no_subscribed_webhook', 'in_app:deliver:default', 'webhook:skip:no_subscribed_webhook']);
+
+  await db.system.query(`insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events)
+                         values ($1, 'https://example.com/hook', 'x', array['notification.*'])`, [app.appId]);
+  const after = await route();
+  t.same(after.filter((r) => r.channel === 'webhook').map((r) => `${r.decision}:${r.reason}`), ['deliver:subscribed', 'deliver:subscribed'],
+    'a webhook that hears notification.created is a delivering channel');
+  for (const r of [...before, ...after]) {
+    t.ok((ROUTE_REASONS[r.decision as keyof typeof ROUTE_REASONS] as readonly string[]).includes(r.reason), `${r.decision}/${r.reason} is a reason of lib/routing.ts`);
+  }
+});
