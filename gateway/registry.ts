@@ -5,14 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import { run, type Pool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
-import { sqlFile } from '../lib/sql.js';
+import { sqlFile, sqlStatement } from '../lib/sql.js';
 import type { GatewayOptions } from './options.js';
 
 const heartbeat = sqlFile('gateway/heartbeat');
 const reregister = sqlFile('gateway/reregister');
 const expireInstances = sqlFile('gateway/expire_instances');
 const removeInstance = sqlFile('gateway/remove_instance');
-const admit = sqlFile('gateway/admit');
+const admit = sqlStatement<{
+  instance_id: string; connection_id: string; user_id: string | null; app_id: string | null; max_connections: number; stale_ms: number;
+}, { admitted: boolean }>('gateway/admit');
 const release = sqlFile('gateway/release');
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -71,9 +73,10 @@ export class ConnectionRegistry {
 
   private async register(connectionId: string, holder: Holder): Promise<boolean> {
     const max = holder.userId !== undefined ? this.limits.perUser : this.limits.perApp;
-    const [row] = await run<{ admitted: boolean }>(this.pool, admit, [
-      this.instanceId, connectionId, holder.userId ?? null, holder.appId ?? null, max, this.options.instanceStaleMs,
-    ]);
+    const [row] = await run(this.pool, admit, {
+      instance_id: this.instanceId, connection_id: connectionId, user_id: holder.userId ?? null, app_id: holder.appId ?? null,
+      max_connections: max, stale_ms: this.options.instanceStaleMs,
+    });
     return row?.admitted === true;
   }
 

@@ -1,3 +1,4 @@
--- Register connection $2 on instance $1 for user $3 or (when $3 is null) app $4, unless that holder
--- already has $5 live connections (connections on instances silent for $6 ms do not count).
-select oriva.gateway_admit($1, $2, $3, $4, $5, $6) as admitted
+-- Register a connection on this instance for a user or (when :user_id is null) an app, unless that
+-- holder already has :max_connections live connections (connections on instances silent for
+-- :stale_ms do not count).
+select oriva.gateway_admit(:instance_id, :connection_id, :user_id, :app_id, :max_connections, :stale_ms) as admitted
