@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
 import type { Route } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions } from '../lib/config.js';
 import type { Holder } from './registry.js';
 import {
   CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, readyFrame, subscribedFrame,

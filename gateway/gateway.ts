@@ -4,7 +4,7 @@
 // revocation.ts closes app connections whose API key stopped working.
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
-import type { Config } from '../lib/config.js';
+import { checkedGatewayOptions, type Config, type GatewayOptions } from '../lib/config.js';
 import { makePool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { admitUpgrade, redactQuery, type UpgradeInput } from './auth.js';
@@ -12,7 +12,6 @@ import { afterBeyondNewest, holderOf, Hub, newConn, type Conn } from './connecti
 import { EventListener } from './listener.js';
 import { GatewayMetrics } from './metrics.js';
 import { loadNativeUws } from './native.js';
-import { gatewayOptions, type GatewayOptions } from './options.js';
 import { STREAM_PATH } from './protocol.js';
 import { ConnectionRegistry } from './registry.js';
 import { RevocationWatch } from './revocation.js';
@@ -37,6 +36,7 @@ function refuse(res: HttpResponse, status: number, code: string, message: string
   });
 }
 
+/** overrides: values a test sets directly (small intervals), checked by the same rules as config.gateway. */
 export async function startGateway(
   config: Config,
   databaseUrl: string,
@@ -45,7 +45,7 @@ export async function startGateway(
   overrides: Partial<GatewayOptions> = {},
 ): Promise<GatewayHandle> {
   const uws = loadNativeUws();
-  const options = gatewayOptions(process.env, overrides);
+  const options = checkedGatewayOptions({ ...config.gateway, ...overrides });
   const pool = makePool(databaseUrl, { role: 'oriva_system', max: 8, applicationName: 'oriva-gateway' });
   let hub: Hub | null = null;
   let watch: RevocationWatch | null = null;

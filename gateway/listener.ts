@@ -24,7 +24,7 @@ import { run, type Pool } from '../lib/db.js';
 import type { EventRow } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions } from '../lib/config.js';
 
 const boundQuery = sqlFile('gateway/bound');
 const writersSettled = sqlFile('gateway/writers_settled');
