@@ -1,6 +1,7 @@
 // The real-time gateway: a uWebSockets.js server on /api/v1/events/stream (DESIGN §5).
 // Wiring only: auth.ts decides who connects, registry.ts enforces connections per user across
-// instances, listener.ts releases committed events in seq order, connections.ts routes them,
+// instances, listener.ts releases committed events in seq order, connections.ts routes them to
+// each connection's Transport (transport.ts; ws-transport.ts wraps the uWS sockets made here),
 // revocation.ts closes app connections whose API key stopped working.
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
@@ -15,6 +16,7 @@ import { loadNativeUws } from './native.js';
 import { STREAM_PATH } from './protocol.js';
 import { ConnectionRegistry } from './registry.js';
 import { RevocationWatch } from './revocation.js';
+import { WsTransport } from './ws-transport.js';
 
 export interface GatewayHandle {
   url: string;
@@ -159,9 +161,10 @@ export async function startGateway(
       const conn = ws.getUserData();
       // Nothing is sent from inside open: after an asynchronous, corked upgrade, a send here can make
       // uWS v20.30 close the fresh socket (uWebSockets issue #1928, fixed upstream by PR #1929).
-      conn.ws = ws;
+      const transport = new WsTransport(ws);
+      conn.transport = transport;
       setImmediate(() => {
-        connections.open(conn, ws);
+        connections.open(conn, transport);
         revocations.opened(conn);
       });
     },
