@@ -1,17 +1,18 @@
 // The connections of this instance: routing of released events, resume, counts, limits.
-// Everything here runs on the event loop thread; a Conn is the uWS user data of its socket.
-import type { WebSocket } from 'uWebSockets.js';
+// Everything here runs on the event loop thread. A connection reaches its client through a
+// Transport (transport.ts); nothing here knows which one (gateway.ts makes the WebSocket ones).
 import { run, type Pool } from '../lib/db.js';
 import { eventTypeOf, matchesAny, type EventRow } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
 import type { Route } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions } from '../lib/config.js';
 import type { Holder } from './registry.js';
 import {
   CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, readyFrame, subscribedFrame,
 } from './protocol.js';
+import type { Frame, Transport } from './transport.js';
 
 const replayQuery = sqlFile('gateway/replay');
 const newestSeqQuery = sqlFile('gateway/newest_seq');
@@ -19,8 +20,6 @@ const newestSeqQuery = sqlFile('gateway/newest_seq');
 export const afterBeyondNewest = (after: number, newest: number) => `after=${after} is beyond the newest event (seq ${newest}): resume from a seq you received`;
 const archivedAfter = sqlFile('gateway/archived_after');
 const unreadCounts = sqlFile('gateway/unread_counts');
-
-type Frame = string | Buffer;
 
 export interface Conn {
   id: string;
@@ -41,15 +40,13 @@ export interface Conn {
   bucket: number;
   bucketAt: number;
   closed: boolean;
-  ws: WebSocket<Conn> | null;
+  /** How frames reach the client; null until it opens and after it closed. */
+  transport: Transport | null;
 }
 
 export function newConn(id: string, route: Route, after: number | null, protocol: string, burst: number): Conn {
-  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, backlog: null, outbox: null, bucket: burst, bucketAt: performance.now(), closed: false, ws: null };
+  return { id, route, after, protocol, patterns: null, lastSeq: -1, pending: null, backlog: null, outbox: null, bucket: burst, bucketAt: performance.now(), closed: false, transport: null };
 }
-
-const SEND_OK = 1;
-const SEND_DROPPED = 2;
 
 export const holderOf = (route: Route): Holder => (route.kind === 'user' ? { userId: route.userId } : { appId: route.appId });
 
@@ -79,7 +76,6 @@ export class Hub {
     return { user, app: this.all.size - user };
   }
 
-  /** User connections open here (id → user), for the registry. */
   /** Every open connection and whom it counts against (the registry's per-user and per-app limits). */
   *holders(): Iterable<[string, Holder]> {
     for (const conn of this.all) yield [conn.id, holderOf(conn.route)];
@@ -92,9 +88,9 @@ export class Hub {
     return [this.byApp, route.appId];
   }
 
-  open(conn: Conn, ws: WebSocket<Conn>): void {
+  open(conn: Conn, transport: Transport): void {
     if (conn.closed) return; // closed before its deferred open ran
-    conn.ws = ws;
+    conn.transport = transport;
     this.all.add(conn);
     const [index, key] = this.indexOf(conn);
     let set = index.get(key);
@@ -111,7 +107,7 @@ export class Hub {
 
   closed(conn: Conn): void {
     conn.closed = true;
-    conn.ws = null;
+    conn.transport = null;
     conn.pending = null;
     conn.backlog = null;
     this.all.delete(conn);
@@ -121,37 +117,39 @@ export class Hub {
     if (set?.size === 0) index.delete(key);
   }
 
-  /** Close with a code; the uWS close handler then calls closed(). */
+  /** Close with a code; the transport's close then reaches closed() (gateway.ts). */
   end(conn: Conn, code: number, reason: string, metric: string): void {
-    const ws = conn.ws;
-    if (!ws || conn.closed) return;
+    const transport = conn.transport;
+    if (!transport || conn.closed) return;
     conn.closed = true;
     this.metrics.closed.inc({ reason: metric });
-    ws.end(code, reason);
+    transport.close(code, reason);
   }
 
   /**
-   * Sends are always corked: most happen outside uWS callbacks (pg results, timers), where an
-   * uncorked send can interleave with another socket's corked output.
+   * Sends always go through batch() (uWS: cork): most happen outside uWS callbacks (pg results,
+   * timers), where an uncorked send can interleave with another socket's corked output.
    */
   private send(conn: Conn, frame: Frame): void {
-    const ws = conn.ws;
-    if (!ws || conn.closed) return;
-    this.corkedFrame = frame;
-    this.corkedConn = conn;
-    ws.cork(this.sendCorked);
+    const transport = conn.transport;
+    if (!transport || conn.closed) return;
+    this.batchedFrame = frame;
+    this.batchedConn = conn;
+    transport.batch(this.sendBatched);
   }
 
-  private corkedFrame: Frame = '';
-  private corkedConn: Conn | null = null;
-  private readonly sendCorked = () => this.rawSend(this.corkedConn!, this.corkedFrame);
+  // One frame's batch without a closure per send (the fan-out path).
+  private batchedFrame: Frame = '';
+  private batchedConn: Conn | null = null;
+  private readonly sendBatched = () => this.rawSend(this.batchedConn!, this.batchedFrame);
 
+  /** One frame inside a batch; a client that does not keep up is closed as a slow consumer (1013). */
   private rawSend(conn: Conn, frame: Frame): void {
-    const ws = conn.ws;
-    if (!ws || conn.closed) return;
-    const status = ws.send(frame, false, false);
-    if (status !== SEND_OK && (status === SEND_DROPPED || ws.getBufferedAmount() > this.options.maxBackpressure)) {
-      // uWS's own cap is twice this, so the close frame still fits behind the queued data.
+    const transport = conn.transport;
+    if (!transport || conn.closed) return;
+    const result = transport.send(frame);
+    if (result !== 'sent' && (result === 'dropped' || transport.bufferedAmount() > this.options.maxBackpressure)) {
+      // The WebSocket transport's own cap is twice this, so the close frame still fits behind the queued data.
       this.end(conn, CLOSE.tryAgain, 'slow consumer: reconnect with after=<last seq>', 'slow_consumer');
       return;
     }
@@ -159,9 +157,9 @@ export class Hub {
   }
 
   private sendMany(conn: Conn, frames: Frame[]): void {
-    const ws = conn.ws;
-    if (!ws || frames.length === 0) return;
-    ws.cork(() => {
+    const transport = conn.transport;
+    if (!transport || frames.length === 0) return;
+    transport.batch(() => {
       for (const frame of frames) this.rawSend(conn, frame);
     });
   }
@@ -299,16 +297,17 @@ export class Hub {
 
   /**
    * Write a replay as fast as the client reads it: up to half the backpressure limit at a time, the
-   * rest when uWS says the socket drained (gateway.ts), so a reader catching up thousands of events is
-   * never taken for a slow consumer. Live events wait in `pending` meanwhile; then they follow, and `ready`.
+   * rest when the transport has drained (gateway.ts calls this on uWS drain), so a reader catching up
+   * thousands of events is never taken for a slow consumer. Live events wait in `pending` meanwhile;
+   * then they follow, and `ready`.
    */
   drain(conn: Conn): void {
-    const ws = conn.ws;
+    const transport = conn.transport;
     const backlog = conn.backlog;
-    if (!ws || conn.closed || !backlog) return;
+    if (!transport || conn.closed || !backlog) return;
     const limit = this.options.maxBackpressure / 2;
-    ws.cork(() => {
-      while (backlog.at < backlog.frames.length && !conn.closed && ws.getBufferedAmount() < limit) this.rawSend(conn, backlog.frames[backlog.at++]!);
+    transport.batch(() => {
+      while (backlog.at < backlog.frames.length && !conn.closed && transport.bufferedAmount() < limit) this.rawSend(conn, backlog.frames[backlog.at++]!);
     });
     if (conn.closed || backlog.at < backlog.frames.length) return;
     conn.backlog = null;
@@ -372,7 +371,7 @@ export class Hub {
   }
 
   private pingAll(): void {
-    for (const conn of this.all) conn.ws?.ping();
+    for (const conn of this.all) conn.transport?.ping();
   }
 
   private closeExpired(): void {

@@ -1,10 +1,11 @@
 // The real-time gateway: a uWebSockets.js server on /api/v1/events/stream (DESIGN §5).
 // Wiring only: auth.ts decides who connects, registry.ts enforces connections per user across
-// instances, listener.ts releases committed events in seq order, connections.ts routes them,
+// instances, listener.ts releases committed events in seq order, connections.ts routes them to
+// each connection's Transport (transport.ts; ws-transport.ts wraps the uWS sockets made here),
 // revocation.ts closes app connections whose API key stopped working.
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
-import type { Config } from '../lib/config.js';
+import { checkedGatewayOptions, type Config, type GatewayOptions } from '../lib/config.js';
 import { makePool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { admitUpgrade, redactQuery, type UpgradeInput } from './auth.js';
@@ -12,10 +13,10 @@ import { afterBeyondNewest, holderOf, Hub, newConn, type Conn } from './connecti
 import { EventListener } from './listener.js';
 import { GatewayMetrics } from './metrics.js';
 import { loadNativeUws } from './native.js';
-import { gatewayOptions, type GatewayOptions } from './options.js';
 import { STREAM_PATH } from './protocol.js';
 import { ConnectionRegistry } from './registry.js';
 import { RevocationWatch } from './revocation.js';
+import { WsTransport } from './ws-transport.js';
 
 export interface GatewayHandle {
   url: string;
@@ -37,6 +38,7 @@ function refuse(res: HttpResponse, status: number, code: string, message: string
   });
 }
 
+/** overrides: values a test sets directly (small intervals), checked by the same rules as config.gateway. */
 export async function startGateway(
   config: Config,
   databaseUrl: string,
@@ -45,7 +47,7 @@ export async function startGateway(
   overrides: Partial<GatewayOptions> = {},
 ): Promise<GatewayHandle> {
   const uws = loadNativeUws();
-  const options = gatewayOptions(process.env, overrides);
+  const options = checkedGatewayOptions({ ...config.gateway, ...overrides });
   const pool = makePool(databaseUrl, { role: 'oriva_system', max: 8, applicationName: 'oriva-gateway' });
   let hub: Hub | null = null;
   let watch: RevocationWatch | null = null;
@@ -159,9 +161,10 @@ export async function startGateway(
       const conn = ws.getUserData();
       // Nothing is sent from inside open: after an asynchronous, corked upgrade, a send here can make
       // uWS v20.30 close the fresh socket (uWebSockets issue #1928, fixed upstream by PR #1929).
-      conn.ws = ws;
+      const transport = new WsTransport(ws);
+      conn.transport = transport;
       setImmediate(() => {
-        connections.open(conn, ws);
+        connections.open(conn, transport);
         revocations.opened(conn);
       });
     },

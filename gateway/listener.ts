@@ -8,8 +8,9 @@
 // One pump round:
 //   1. bound: in one statement, read max(seq) in the statement's snapshot, then take a fresh xid
 //      (the fence). A transaction holding an uncommitted seq s <= max_seq had its xid before s was
-//      allocated (migrations/current/4-gateway.sql makes sure of that), s was allocated before
-//      max_seq, which committed before our snapshot, which precedes the fence: so its xid < fence.
+//      allocated (the trigger _010_seq_after_xid on oriva.platform_events makes sure of that:
+//      oriva.tg_platform_events__seq_after_xid, migration 000002, in sql/schema.sql), s was allocated
+//      before max_seq, which committed before our snapshot, which precedes the fence: so its xid < fence.
 //   2. settle: wait until no transaction older than the fence that could write an event runs
 //      (sql/gateway/writers_settled.sql: sessions of this database with access to schema oriva),
 //      then read (hwm, max_seq] in a later statement, whose snapshot therefore sees every such
@@ -23,7 +24,7 @@ import { run, type Pool } from '../lib/db.js';
 import type { EventRow } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions } from '../lib/config.js';
 
 const boundQuery = sqlFile('gateway/bound');
 const writersSettled = sqlFile('gateway/writers_settled');

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { run, type Pool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { sqlFile, sqlStatement } from '../lib/sql.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions } from '../lib/config.js';
 
 const heartbeat = sqlFile('gateway/heartbeat');
 const reregister = sqlFile('gateway/reregister');

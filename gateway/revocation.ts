@@ -15,7 +15,7 @@ import { run, type Pool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
 import type { Conn, Hub } from './connections.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions } from '../lib/config.js';
 import { CLOSE } from './protocol.js';
 
 const keyStatus = sqlFile('gateway/key_status');

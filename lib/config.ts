@@ -38,7 +38,76 @@ export interface Config {
     wsConnectionsPerUser: number;
     wsConnectionsPerApp: number;
   };
+  /** The gateway's tunables (GATEWAY_* variables). */
+  gateway: GatewayOptions;
 }
+
+/** The gateway's tunables. Defaults are the contract (DESIGN §5, §6); tests pass small values to startGateway. */
+export interface GatewayOptions {
+  /** A ping to every connection this often. */
+  pingIntervalMs: number;
+  /** uWebSockets.js closes a connection silent this long (seconds, resolution 4 s). */
+  idleTimeoutSeconds: number;
+  /** Largest client message; a bigger one closes the connection (1009). */
+  maxPayloadLength: number;
+  /** Bytes queued for one connection before it counts as a slow consumer and is closed (1013). */
+  maxBackpressure: number;
+  /** Client messages per second (token bucket refill) and burst size; over it: close 1008. */
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Most events one resume replays; further behind gets a `gap` message. */
+  replayLimit: number;
+  /** Live events buffered for a connection while its replay runs; over it: close 1013. */
+  pendingLimit: number;
+  /** How often expired user tokens are looked for (closed with 1008). */
+  tokenSweepMs: number;
+  /** Instance heartbeat, and the age after which a silent instance's connections stop counting. */
+  heartbeatMs: number;
+  instanceStaleMs: number;
+  /** LISTEN reconnect backoff, doubling from min to max. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** Rows read per pump round trip. */
+  pageSize: number;
+  /** /healthz says degraded (503) when a committed event has waited longer than this to be released. */
+  maxReleaseLagMs: number;
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: Readonly<GatewayOptions> = Object.freeze({
+  pingIntervalMs: 30_000,
+  idleTimeoutSeconds: 64,
+  maxPayloadLength: 4096,
+  maxBackpressure: 512 * 1024,
+  messagesPerSecond: 10,
+  messageBurst: 20,
+  replayLimit: 10_000,
+  pendingLimit: 10_000,
+  tokenSweepMs: 1000,
+  heartbeatMs: 10_000,
+  instanceStaleMs: 30_000,
+  reconnectMinMs: 100,
+  reconnectMaxMs: 5000,
+  pageSize: 1000,
+  maxReleaseLagMs: 10_000,
+});
+
+const GATEWAY_ENV: Record<keyof GatewayOptions, string> = {
+  pingIntervalMs: 'GATEWAY_PING_INTERVAL_MS',
+  idleTimeoutSeconds: 'GATEWAY_IDLE_TIMEOUT_S',
+  maxPayloadLength: 'GATEWAY_MAX_PAYLOAD_BYTES',
+  maxBackpressure: 'GATEWAY_MAX_BACKPRESSURE_BYTES',
+  messagesPerSecond: 'GATEWAY_MESSAGES_PER_SECOND',
+  messageBurst: 'GATEWAY_MESSAGE_BURST',
+  replayLimit: 'GATEWAY_REPLAY_LIMIT',
+  pendingLimit: 'GATEWAY_PENDING_LIMIT',
+  tokenSweepMs: 'GATEWAY_TOKEN_SWEEP_MS',
+  heartbeatMs: 'GATEWAY_HEARTBEAT_MS',
+  instanceStaleMs: 'GATEWAY_INSTANCE_STALE_MS',
+  reconnectMinMs: 'GATEWAY_RECONNECT_MIN_MS',
+  reconnectMaxMs: 'GATEWAY_RECONNECT_MAX_MS',
+  pageSize: 'GATEWAY_PAGE_SIZE',
+  maxReleaseLagMs: 'GATEWAY_MAX_RELEASE_LAG_MS',
+};
 
 const DEV_JWT_SECRET = 'oriva-dev-only-secret-do-not-use-in-production';
 /** Development only, when neither SECRETS_KEY nor the data dir's key file (written by npm start) exists. */
@@ -61,13 +130,18 @@ function secretsKeyring(env: NodeJS.ProcessEnv, nodeEnv: string, dataDir: string
   }
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** A whole number from min to max (no upper bound when max is Infinity); unset or empty: the fallback. */
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Infinity): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (value >= min && value <= max) return value;
+  if (max === Infinity) {
+    const wanted = min === 1 ? 'a positive whole number' : `a whole number of at least ${min}`;
+    throw new ConfigError(`${name} must be ${wanted}, got ${JSON.stringify(raw)}`);
+  }
+  if (Number.isNaN(value)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
 }
 
 function list(env: NodeJS.ProcessEnv, name: string): string[] {
@@ -96,6 +170,25 @@ function allowlistEntry(entry: string): string {
     throw new ConfigError(`WEBHOOK_ALLOWLIST entry ${JSON.stringify(entry)} is not a host, an IP or a CIDR`);
   }
   return entry.toLowerCase();
+}
+
+/** Defaults, overridden by GATEWAY_* variables, then by explicit overrides; validated. */
+export function gatewayOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
+  const options = { ...DEFAULT_GATEWAY_OPTIONS };
+  for (const key of Object.keys(GATEWAY_ENV) as (keyof GatewayOptions)[]) options[key] = int(env, GATEWAY_ENV[key], options[key], 1);
+  return checkedGatewayOptions({ ...options, ...overrides });
+}
+
+/** The rules between the gateway's values; also run on the values a test passes to startGateway. */
+export function checkedGatewayOptions(options: GatewayOptions): GatewayOptions {
+  if (options.idleTimeoutSeconds < 8) throw new ConfigError('GATEWAY_IDLE_TIMEOUT_S must be at least 8 (uWebSockets.js resolution is 4 s)');
+  if (options.idleTimeoutSeconds * 1000 <= options.pingIntervalMs) {
+    throw new ConfigError('GATEWAY_IDLE_TIMEOUT_S must be longer than GATEWAY_PING_INTERVAL_MS, or live connections time out');
+  }
+  if (options.instanceStaleMs > 60_000) throw new ConfigError('GATEWAY_INSTANCE_STALE_MS must be at most 60000: a crashed instance may lock a user out for at most 60 s');
+  if (options.heartbeatMs >= options.instanceStaleMs) throw new ConfigError('GATEWAY_HEARTBEAT_MS must be shorter than GATEWAY_INSTANCE_STALE_MS');
+  if (options.reconnectMinMs > options.reconnectMaxMs) throw new ConfigError('GATEWAY_RECONNECT_MIN_MS must not exceed GATEWAY_RECONNECT_MAX_MS');
+  return options;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -136,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       wsConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
       wsConnectionsPerApp: int(env, 'WS_MAX_CONNECTIONS_PER_APP', 100, 1, 1_000_000),
     },
+    gateway: gatewayOptions(env),
   };
 }
 

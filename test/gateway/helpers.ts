@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import { WebSocket } from 'undici';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
-import type { GatewayOptions } from '../../gateway/options.js';
+import type { GatewayOptions } from '../../lib/config.js';
 import { STREAM_PATH } from '../../gateway/protocol.js';
 import type { Queryable } from '../../lib/db.js';
 import type { TestDatabase } from '../helpers/db.js';
