@@ -35,6 +35,9 @@ try {
   console.log(fsyncProbe(4));
   const app = await createApp(system, { id: 'bench-app', name: 'Bench App', platform: false });
   const appAuth = `Bearer ${app.api_key}`;
+  // The users the bench writes to installed the app (INSTALL_REQUIRED is on by default): every create
+  // pays the installation check, as in production.
+  await system.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app'), ('feed_user', 'bench-app')`);
 
   // The server, in its own process.
   const port = await freePort();
@@ -66,7 +69,7 @@ try {
   // 1. Direct SQL reference: the same transaction (set actor + the create statement) at the same concurrency.
   let n = 0;
   const item = (): NewNotification => notification(`direct-${n++}`);
-  const direct = await closedLoop(CONCURRENCY, SECONDS, () => inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', [item()])));
+  const direct = await closedLoop(CONCURRENCY, SECONDS, () => inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', [item()], { installRequired: true })));
   console.log(`direct SQL (pg, ${CONCURRENCY} concurrent): ${direct.toFixed(0)} tx/s`);
 
   // 2. The API, closed model at the same concurrency: the maximum.
@@ -101,7 +104,7 @@ try {
     await inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', Array.from({ length: 100 }, (_, j) => ({
       external_id: `feed-${i}-${j}`, user_id: 'feed_user', notification_type: 'digest', title: `Item ${i}-${j}`, body: 'Body',
       priority: ['low', 'normal', 'high', 'urgent'][j % 4]!, context_data: {},
-    }))));
+    })), { installRequired: true }));
   }
   const owner = new pg.Client(db.url); // statistics need the tables' owner (autovacuum's job in production)
   await owner.connect();

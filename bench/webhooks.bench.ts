@@ -19,6 +19,9 @@ const LATENCY_RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 200); // events/s
 const LATENCY_SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 24);
 const NOISY_EVENTS = Number(process.env.BENCH_WEBHOOK_NOISY_EVENTS ?? 50);
+const FANOUT_APPS = 20;
+const FANOUT_EVENTS = Number(process.env.BENCH_WEBHOOK_FANOUT_EVENTS ?? 100);
+const FANOUT_RATE = 20; // events/s, each to FANOUT_APPS webhooks
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,6 +137,37 @@ try {
     );
   };
   await firstAttempts('event → first attempt', LATENCY_SECONDS);
+
+  // --- a platform app's event about a user with FANOUT_APPS installed apps, each with a webhook that
+  // subscribed: one commit → FANOUT_APPS first attempts (the fan-out follows installations) ---------
+  const core = await createApp(appPool, { id: 'bench-core', name: 'Core', iconUrl: null, platform: true });
+  await appPool.query(
+    `with apps as (insert into oriva.apps (id, name) select 'fan-' || i, 'Fan ' || i from generate_series(1, $1) i returning id),
+          hooks as (insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events)
+                    select id, $2, $3, '{user.*}' from apps)
+     insert into oriva.app_installations (user_id, app_id) select 'fan_user', id from apps`,
+    [FANOUT_APPS, `http://127.0.0.1:${port}/fan`, `whsec_${Buffer.from('fanout-secret-fanout-secret-fan!').toString('base64')}`],
+  );
+  arrivals.clear();
+  const sent = new Map<string, number>();
+  const fanStart = performance.now();
+  for (let i = 0; i < FANOUT_EVENTS; i++) {
+    const due = fanStart + i * (1000 / FANOUT_RATE);
+    if (due - performance.now() > 1) await sleep(due - performance.now());
+    const sentAt = Date.now();
+    const { rows } = await appPool.query<{ d: string }>(
+      `with e as (insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id)
+                  values ($1, 'fan_user', 'user', 'profile_updated', 'user', $2) returning id)
+       select oriva.webhook_delivery_id(w.id, e.id) as d from e, oriva.app_webhooks w where w.app_id like 'fan-%'`,
+      [core.app_id, `fan-${i}`],
+    );
+    for (const { d } of rows) sent.set(d, sentAt);
+  }
+  await until(async () => [...sent.keys()].every((d) => arrivals.has(d)), 30_000);
+  const fanLatencies = [...sent].map(([d, at]) => arrivals.get(d)! - at).sort((a, b) => a - b);
+  console.log(
+    `platform event → ${FANOUT_APPS} installed apps' first attempts at ${FANOUT_RATE} events/s (${FANOUT_EVENTS} events, ${sent.size} deliveries, commit sent → request received)   p50 ${quantile(fanLatencies, 0.5)} ms   p99 ${quantile(fanLatencies, 0.99)} ms   max ${fanLatencies.at(-1)} ms`,
+  );
 
   // --- the same with a noisy neighbour: app B, 10 webhooks that accept and never answer, and a burst
   // of NOISY_EVENTS events (10 hanging deliveries each) just before app A's measured events --------

@@ -4,7 +4,7 @@
 import { run, type Pool } from '../lib/db.js';
 import { eventTypeOf, matchesAny, type EventRow } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
-import { sqlFile } from '../lib/sql.js';
+import { sqlFile, sqlStatement } from '../lib/sql.js';
 import type { Route } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayOptions } from '../lib/config.js';
@@ -14,7 +14,7 @@ import {
 } from './protocol.js';
 import type { Frame, Transport } from './transport.js';
 
-const replayQuery = sqlFile('gateway/replay');
+const replayQuery = sqlStatement<{ after: number; up_to: number; user_id: string | null; app_id: string | null; max_rows: number }, EventRow>('gateway/replay');
 const newestSeqQuery = sqlFile('gateway/newest_seq');
 
 export const afterBeyondNewest = (after: number, newest: number) => `after=${after} is beyond the newest event (seq ${newest}): resume from a seq you received`;
@@ -208,9 +208,8 @@ export class Hub {
         for (const conn of users) deliver(conn);
         if (row.event_category === 'notification') countUsers.add(row.user_id);
       }
-      const apps = this.byApp.get(row.app_id);
-      if (apps) {
-        for (const conn of apps) {
+      for (const appId of row.audience_apps?.length ? [row.app_id, ...row.audience_apps] : [row.app_id]) {
+        for (const conn of this.byApp.get(appId) ?? []) {
           const route = conn.route;
           if (route.kind === 'app' && route.userId && route.userId !== row.user_id) continue;
           deliver(conn);
@@ -276,7 +275,7 @@ export class Hub {
           const route = conn.route;
           const userFilter = route.userId; // the user, or an app connection's optional ?user_id=
           const appFilter = route.kind === 'app' && !(route.platform && route.userId) ? route.appId : null;
-          const rows = await run<EventRow>(this.pool, replayQuery, [after, upTo, userFilter, appFilter, this.options.replayLimit + 1]);
+          const rows = await run(this.pool, replayQuery, { after, up_to: upTo, user_id: userFilter ?? null, app_id: appFilter, max_rows: this.options.replayLimit + 1 });
           if (rows.length > this.options.replayLimit) {
             frames.push(gapFrame(after, upTo, 'too_far_behind'));
           } else {

@@ -28,6 +28,8 @@ export interface Config {
   /** Webhook calls of one app / to one endpoint at once per worker process; null: derived from its concurrency. */
   webhookAppConcurrency: number | null;
   webhookEndpointConcurrency: number | null;
+  /** INSTALL_REQUIRED: an app reaches only users who installed it (platform apps always). */
+  installRequired: boolean;
   logLevel: string;
   rateLimits: {
     windowMs: number;
@@ -144,6 +146,14 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
 }
 
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['true', '1', 'on', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'off', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
 function list(env: NodeJS.ProcessEnv, name: string): string[] {
   return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -219,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooksPerApp: int(env, 'WEBHOOKS_PER_APP_MAX', 20, 1, 10_000),
     webhookAppConcurrency: env.WEBHOOK_APP_CONCURRENCY ? int(env, 'WEBHOOK_APP_CONCURRENCY', 1, 1, 1000) : null,
     webhookEndpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY ? int(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 1, 1, 1000) : null,
+    installRequired: bool(env, 'INSTALL_REQUIRED', true),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'warn' : 'info'),
     rateLimits: {
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 15 * 60 * 1000, 1000, 24 * 3600 * 1000),

@@ -38,3 +38,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 export const UNAVAILABLE_RETRY_AFTER_S = 5;
 export const unavailable = () =>
   new AppError(503, 'unavailable', 'The service cannot reach its database right now; retry later', undefined, { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) });
+
+/** The installation rule (lib/routing.ts) refused the recipient: 403, and nothing was written. */
+export const notInstalled = (userId: string): AppError =>
+  new AppError(403, 'not_installed', `User ${userId} has not installed this app`, { user_id: userId });

@@ -5,7 +5,8 @@
 /**
  * Categories of the events the platform itself emits (notification state changes, installations,
  * webhook health, broadcasts, preferences). Apps may not publish them: an event in one of them is
- * always the platform's word.
+ * always the platform's word. oriva.is_reserved_category is the SQL side (a platform app's event in
+ * any other category reaches the apps its user installed); test/db/definitions.test.ts compares them.
  */
 export const RESERVED_EVENT_CATEGORIES = ['notification', 'app', 'webhook', 'broadcast', 'preferences'] as const;
 
@@ -41,6 +42,8 @@ export interface EventRow {
   entity_id: string;
   event_data: Record<string, unknown>;
   created_at: Date | string;
+  /** The other apps that hear it (a platform app's event about a user: the apps that user installed); the gateway's live read sets it. */
+  audience_apps?: string[];
 }
 
 /** The one JSON shape of an event on every transport (REST, WebSocket, webhook body). */

@@ -2,11 +2,12 @@
 // (single and batch creates) and the API bench. The statement names its parameters; they are built
 // here from the items' fields, one array per column.
 import { run, type Queryable } from './db.js';
-import type { Route } from './routing.js';
+import type { RefusalReason, Route } from './routing.js';
 import { sqlStatement } from './sql.js';
 
 const createNotifications = sqlStatement<{
   app_id: string;
+  install_required: boolean;
   source: string;
   external_ids: string[];
   user_ids: string[];
@@ -20,7 +21,7 @@ const createNotifications = sqlStatement<{
   context_data: string[];
   priorities: string[];
   expires_at: (string | null)[];
-}, CreatedNotification>('notifications/create');
+}, CreateRow>('notifications/create');
 
 export interface NewNotification {
   external_id: string;
@@ -37,19 +38,33 @@ export interface NewNotification {
   expires_at?: string;
 }
 
-export interface CreatedNotification {
-  id: string;
+/** What became of one item: written, refused by the routing step, or a duplicate external_id. */
+export type CreateOutcome =
+  | { outcome: 'created'; external_id: string; id: string; created_at: Date; routes: Route[] }
+  | { outcome: 'refused'; external_id: string; reason: RefusalReason; routes: Route[] }
+  | { outcome: 'duplicate'; external_id: string };
+
+interface CreateRow {
+  ord: number;
+  outcome: CreateOutcome['outcome'];
   external_id: string;
-  created_at: Date;
-  /** The routing step's decision for each channel. */
-  routes: Route[];
+  reason: RefusalReason | null;
+  id: string | null;
+  created_at: Date | null;
+  routes: Route[] | null;
 }
 
-/** Insert valid notifications in one statement; the ones whose external_id exists are left out. */
-export async function insertNotifications(db: Queryable, appId: string, items: NewNotification[]): Promise<CreatedNotification[]> {
+export interface CreateOptions {
+  /** INSTALL_REQUIRED: refuse users who have not installed the app (platform apps are exempt). */
+  installRequired: boolean;
+}
+
+/** Route and insert notifications in one statement: one outcome per item, in item order. */
+export async function insertNotifications(db: Queryable, appId: string, items: NewNotification[], options: CreateOptions): Promise<CreateOutcome[]> {
   const column = <K extends keyof NewNotification>(k: K) => items.map((n) => n[k] ?? null);
-  return run(db, createNotifications, {
+  const rows = await run(db, createNotifications, {
     app_id: appId,
+    install_required: options.installRequired,
     source: appId,
     external_ids: items.map((n) => n.external_id),
     user_ids: items.map((n) => n.user_id),
@@ -63,5 +78,10 @@ export async function insertNotifications(db: Queryable, appId: string, items: N
     context_data: items.map((n) => JSON.stringify(n.context_data ?? {})),
     priorities: items.map((n) => n.priority ?? 'normal'),
     expires_at: column('expires_at'),
+  });
+  return rows.map((row): CreateOutcome => {
+    if (row.outcome === 'created') return { outcome: 'created', external_id: row.external_id, id: row.id!, created_at: row.created_at!, routes: row.routes! };
+    if (row.outcome === 'refused') return { outcome: 'refused', external_id: row.external_id, reason: row.reason!, routes: row.routes! };
+    return { outcome: 'duplicate', external_id: row.external_id };
   });
 }

@@ -7,12 +7,20 @@
 export const CHANNELS = ['in_app', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** Why a channel delivers or not. Part two adds its rules' reasons (not_installed, muted, quiet_hours…). */
+/**
+ * Why a channel delivers, skips, or refuses. A refusal comes from a rule about the recipient
+ * (oriva.app_may_reach: the installation rule) and refuses every channel: nothing is written.
+ * Part two adds its rules' reasons (muted, quiet_hours…).
+ */
 export const ROUTE_REASONS = {
   deliver: ['default', 'subscribed'],
   skip: ['no_subscribed_webhook'],
+  refuse: ['not_installed'],
 } as const;
+
+export type RefusalReason = (typeof ROUTE_REASONS.refuse)[number];
 
 export type Route =
   | { channel: Channel; decision: 'deliver'; reason: (typeof ROUTE_REASONS.deliver)[number] }
-  | { channel: Channel; decision: 'skip'; reason: (typeof ROUTE_REASONS.skip)[number] };
+  | { channel: Channel; decision: 'skip'; reason: (typeof ROUTE_REASONS.skip)[number] }
+  | { channel: Channel; decision: 'refuse'; reason: RefusalReason };

@@ -48,6 +48,15 @@ create function oriva.add_job(identifier text, payload json, run_at timestamp wi
                                    max_attempts := max_attempts);
   $$;
 
+create function oriva.app_may_reach(app_id text, user_id text, install_required boolean) returns boolean
+  language sql stable
+  as $$
+    select not install_required
+        or exists (select 1 from oriva.apps a where a.id = app_may_reach.app_id and a.is_platform)
+        or exists (select 1 from oriva.app_installations i
+                    where i.user_id = app_may_reach.user_id and i.app_id = app_may_reach.app_id)
+  $$;
+
 create function oriva.enqueue_notification_expiry(notification_id uuid, run_at timestamp with time zone) returns void
   language sql volatile
   set search_path = pg_catalog
@@ -69,6 +78,17 @@ create function oriva.enqueue_webhook_delivery(webhook_id uuid, event_id uuid, a
       -- our own retry schedule lives in the task; graphile-worker's attempts only cover a worker
       -- that crashed or lost its database in the middle of an attempt
       max_attempts := 3);
+  $$;
+
+create function oriva.event_audience_apps(app_id text, user_id text, event_category text) returns SETOF text
+  language sql stable
+  as $$
+    select i.app_id
+      from oriva.app_installations i
+      join oriva.apps publisher on publisher.id = event_audience_apps.app_id and publisher.is_platform
+     where i.user_id = event_audience_apps.user_id
+       and i.app_id <> event_audience_apps.app_id
+       and not oriva.is_reserved_category(event_audience_apps.event_category)
   $$;
 
 create function oriva.failed_jobs(max_rows integer) returns TABLE(id bigint, task_identifier text, payload json, attempts smallint, last_error text, updated_at timestamp with time zone)
@@ -108,6 +128,10 @@ end $$;
 create function oriva.in_feed(status text, expires_at timestamp with time zone) returns boolean
   language sql stable
   as $$ select status in ('unread', 'read', 'clicked') and (expires_at is null or expires_at > now()) $$;
+
+create function oriva.is_reserved_category(event_category text) returns boolean
+  language sql immutable
+  as $$ select event_category in ('notification', 'app', 'webhook', 'broadcast', 'preferences') $$;
 
 create function oriva.is_unread(status text, expires_at timestamp with time zone) returns boolean
   language sql stable
@@ -182,23 +206,26 @@ begin
   perform graphile_worker.force_unlock_workers(worker_ids);
 end $$;
 
-create function oriva.route_notifications(app_id text, user_ids text[]) returns SETOF oriva.route
+create function oriva.route_notifications(app_id text, user_ids text[], install_required boolean) returns SETOF oriva.route
   language sql stable
   as $$
     with recipients as (
-      select r.ord, r.user_id from unnest(user_ids) with ordinality as r (user_id, ord)
+      select r.ord, r.user_id, oriva.app_may_reach(route_notifications.app_id, r.user_id, install_required) as reachable
+        from unnest(user_ids) with ordinality as r (user_id, ord)
     ),
     app_webhooks as (
       select exists (select 1 from oriva.app_webhooks w
                       where w.app_id = route_notifications.app_id and w.is_active
                         and oriva.webhook_hears(w.subscribed_events, 'notification', 'created')) as heard
     )
-    select r.ord, r.user_id, 'in_app', 'deliver', 'default'
+    select r.ord, r.user_id, 'in_app',
+           case when r.reachable then 'deliver' else 'refuse' end,
+           case when r.reachable then 'default' else 'not_installed' end
       from recipients r
     union all
     select r.ord, r.user_id, 'webhook',
-           case when h.heard then 'deliver' else 'skip' end,
-           case when h.heard then 'subscribed' else 'no_subscribed_webhook' end
+           case when not r.reachable then 'refuse' when h.heard then 'deliver' else 'skip' end,
+           case when not r.reachable then 'not_installed' when h.heard then 'subscribed' else 'no_subscribed_webhook' end
       from recipients r cross join app_webhooks h
   $$;
 
@@ -231,8 +258,11 @@ begin
   perform oriva.enqueue_webhook_delivery(d.webhook_id, d.event_id, 1)
   from (select w.id as webhook_id, e.id as event_id
         from new_events e
+        cross join lateral (select e.app_id
+                            union all
+                            select a from oriva.event_audience_apps(e.app_id, e.user_id, e.event_category) a) hears (app_id)
         join oriva.app_webhooks w
-          on w.app_id = e.app_id
+          on w.app_id = hears.app_id
          and w.is_active
          and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
         order by e.seq, w.id) d;
@@ -333,6 +363,27 @@ alter table oriva.api_keys add constraint api_keys_key_hash_key UNIQUE (key_hash
 CREATE INDEX api_keys_app_idx ON oriva.api_keys USING btree (app_id);
 CREATE TRIGGER _900_announce_key_change AFTER DELETE OR UPDATE OF revoked_at ON oriva.api_keys FOR EACH ROW EXECUTE FUNCTION oriva.tg_announce_key_change();
 grant DELETE, INSERT, SELECT, UPDATE on oriva.api_keys to oriva_system;
+
+create table oriva.app_installations (
+  user_id oriva.user_id not null,
+  app_id text not null,
+  installed_at timestamp with time zone default now() not null
+);
+alter table oriva.app_installations add constraint app_installations_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.app_installations add constraint app_installations_pkey PRIMARY KEY (user_id, app_id);
+CREATE INDEX app_installations_app_idx ON oriva.app_installations USING btree (app_id, installed_at, user_id);
+alter table oriva.app_installations enable row level security;
+alter table oriva.app_installations force row level security;
+create policy api_install on oriva.app_installations to oriva_api
+  with check ((((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy api_read on oriva.app_installations to oriva_api
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy api_uninstall on oriva.app_installations to oriva_api
+  using ((((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.app_installations to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.app_installations to oriva_system;
 
 create table oriva.app_webhooks (
   id uuid default gen_random_uuid() not null,

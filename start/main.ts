@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, rotateKey } from '../lib/apps.js';
+import { installApp } from '../lib/installations.js';
 import { DEV_SECRETS_KEY_FILE, exitOnStartupError, loadConfig } from '../lib/config.js';
 import { generateSecretsKey } from '../lib/secrets.js';
 import { resolveDatabase } from '../lib/database.js';
@@ -56,6 +57,8 @@ try {
       if (err.code === '23505') return rotateKey(pool, DEMO_APP.id); // a second start: fresh key
       throw err;
     });
+    // The demo user installed the demo app (INSTALL_REQUIRED: otherwise the app could not reach them).
+    await installApp(pool, { user_id: DEMO_USER, app_id: DEMO_APP.id, source: 'oriva_core' });
     await pool.end();
     const token = await signUserToken(config.jwtSecret, DEMO_USER, 24 * 3600);
 

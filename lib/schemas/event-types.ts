@@ -38,6 +38,8 @@ export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
   { name: 'notification.clicked', description: 'Opened (its action followed).', data: stateChange('clicked', { click_action: { type: 'string' } }, ['click_action']) },
   { name: 'notification.dismissed', description: 'Dismissed — for this user, everywhere.', data: stateChange('dismissed', { dismissed_from: { type: 'string' } }, ['dismissed_from']) },
   { name: 'notification.expired', description: 'Its expires_at passed; it left every feed.', data: stateChange('expired') },
+  { name: 'app.installed', description: 'The user installed the app: it may now reach them.', data: closed({ source, app_id: appId, user_id: userId, installed_at: timestamp }) },
+  { name: 'app.uninstalled', description: 'The user uninstalled the app: nothing new from it reaches them.', data: closed({ source, app_id: appId, user_id: userId }) },
   { name: 'notification.deleted', description: 'Deleted by the app that created it.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' } }) },
 ];
 

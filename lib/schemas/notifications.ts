@@ -67,7 +67,7 @@ export const notificationBatchResult = closed({
     items: {
       oneOf: [
         closed({ index: { type: 'integer' }, success: { const: true }, status: { const: 201 }, notification_id: uuid, external_id: { type: 'string' }, created_at: timestamp }),
-        closed({ index: { type: 'integer' }, success: { const: false }, status: { enum: [400, 409] }, external_id: { type: 'string', description: 'on a 409: the duplicate external_id' }, error: itemError }, ['external_id']),
+        closed({ index: { type: 'integer' }, success: { const: false }, status: { enum: [400, 403, 409] }, external_id: { type: 'string', description: 'on a 403 or 409: the item\'s external_id' }, error: itemError }, ['external_id']),
       ],
     },
   },

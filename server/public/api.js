@@ -36,6 +36,8 @@ export function userApi(token, userId) {
     feed: (limit = 100) => request('GET', `/api/v1/users/${enc(userId)}/notifications?limit=${limit}`, token),
     setStatus: (id, status, extra = {}) => request('PATCH', `/api/v1/notifications/${enc(id)}`, token, { status, ...extra }),
     readAll: () => request('POST', `/api/v1/users/${enc(userId)}/notifications/read-all`, token, {}),
+    apps: () => request('GET', `/api/v1/users/${enc(userId)}/apps`, token),
+    uninstall: (appId) => request('DELETE', `/api/v1/users/${enc(userId)}/apps/${enc(appId)}`, token),
   };
 }
 

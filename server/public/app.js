@@ -1,5 +1,6 @@
 // The notification center: sign in, load the feed, keep it live, act on notifications.
 import { ApiError, getJson, readTokenClaims, sendAsApp, userApi } from './api.js';
+import { AppsView } from './apps.js';
 import { Feed } from './feed.js';
 import { LiveConnection } from './live.js';
 import { FeedView, safeActionUrl } from './view.js';
@@ -33,6 +34,12 @@ const ui = {
   devForm: $('dev-form'),
   devStatus: $('dev-status'),
   devAppId: $('dev-app-id'),
+  appsPanel: $('apps-panel'),
+  apps: $('apps'),
+  appsEmpty: $('apps-empty'),
+  appsError: $('apps-error'),
+  uninstallDialog: $('uninstall-dialog'),
+  uninstallName: $('uninstall-name'),
   announcer: $('announcer'),
 };
 
@@ -72,6 +79,8 @@ class Session {
     this.api = userApi(token, userId);
     this.feed = new Feed();
     this.view = new FeedView(ui.feed, ui.empty);
+    this.appsView = new AppsView(ui.apps, ui.appsEmpty);
+    this.installed = [];
     this.live = null;
     this.clock = null;
     this.inflight = null;
@@ -80,6 +89,7 @@ class Session {
 
   async start() {
     await this.sync(); // throws on a rejected token: the caller shows the sign-in form again
+    await this.loadApps();
     this.live = new LiveConnection({
       url: gatewayUrl(),
       token: this.token,
@@ -139,7 +149,37 @@ class Session {
     return this.inflight;
   }
 
+  /** The installed apps; reloaded when the gateway says one was installed or uninstalled. */
+  async loadApps() {
+    try {
+      this.installed = (await this.api.apps()).apps;
+      this.appsView.render(this.installed);
+      ui.appsError.textContent = '';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+      ui.appsError.textContent = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async uninstall(appId) {
+    const app = this.installed.find((a) => a.app_id === appId);
+    if (!app) return;
+    ui.uninstallName.textContent = app.app_name;
+    ui.uninstallDialog.returnValue = '';
+    ui.uninstallDialog.showModal();
+    const choice = await new Promise((resolve) => ui.uninstallDialog.addEventListener('close', () => resolve(ui.uninstallDialog.returnValue), { once: true }));
+    if (choice !== 'uninstall') return;
+    try {
+      await this.api.uninstall(appId);
+      announce(`Uninstalled ${app.app_name}`);
+      await this.loadApps();
+    } catch (err) {
+      ui.appsError.textContent = err instanceof Error ? err.message : String(err);
+    }
+  }
+
   onMessage(message) {
+    if (message.type === 'event' && message.event_category === 'app') this.loadApps().catch((err) => this.onError(err));
     const result = this.feed.applyMessage(message);
     if (result.changed) this.render();
     if (result.added) announce(`New notification from ${result.added.app_name}: ${result.added.title}`);
@@ -228,6 +268,7 @@ async function signIn(token) {
   ui.who.title = `Signed in as ${claims.sub}`;
   ui.signOut.hidden = false;
   ui.devPanel.hidden = !page.dev;
+  ui.appsPanel.hidden = false;
   if (page.dev) ui.devAppId.textContent = page.dev.app_id;
 }
 
@@ -237,6 +278,7 @@ function signOut(message = '') {
   sessionStorage.removeItem(TOKEN_KEY);
   ui.inbox.hidden = true;
   ui.devPanel.hidden = true;
+  ui.appsPanel.hidden = true;
   ui.who.hidden = true;
   ui.signOut.hidden = true;
   ui.badge.hidden = true;
@@ -279,6 +321,12 @@ ui.feed.addEventListener('click', (event) => {
   page.session.act(item.dataset.id, target.dataset.action).finally(() => {
     target.removeAttribute('aria-disabled');
   });
+});
+
+ui.apps.addEventListener('click', (event) => {
+  const target = event.target instanceof Element ? event.target.closest('button[data-action="uninstall"]') : null;
+  const item = target?.closest('li[data-app-id]');
+  if (target && item && page.session) page.session.uninstall(item.dataset.appId);
 });
 
 ui.devForm.addEventListener('submit', async (event) => {

@@ -5,6 +5,7 @@ import { rateLimiters } from '../middleware/rate-limit.js';
 import type { RouteDeps } from './define.js';
 import { eventRoutes } from './events.js';
 import { eventTypeRoutes } from './event-types.js';
+import { installationRoutes } from './installations.js';
 import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
@@ -14,6 +15,7 @@ export function apiRouter(appDeps: AppDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
   eventRoutes(router, deps);
   eventTypeRoutes(router, deps);
+  installationRoutes(router, deps);
   notificationRoutes(router, deps);
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);

@@ -16,7 +16,7 @@ import { DEFAULT_BODY_LIMIT, readJsonBody } from '../middleware/json-body.js';
 import type { LimitName, RateLimiters } from '../middleware/rate-limit.js';
 import { responseProblems, validate } from '../middleware/validate.js';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface RouteSpec {
   method: Method;
@@ -41,7 +41,11 @@ export interface RouteSpec {
   idempotent?: boolean;
   /** The reply holds a secret: the idempotency table keeps it encrypted (lib/secrets.ts), never as text. */
   replyHoldsSecret?: boolean;
-  success: { status: number; description: string; schema?: JsonSchema; example?: unknown };
+  success: {
+    status: number; description: string; schema?: JsonSchema; example?: unknown;
+    /** A second status with the same body, e.g. 200 for a PUT that found it already there (201 when it made it). */
+    also?: { status: number; description: string };
+  };
   /** Error statuses this endpoint can answer besides 401 and 500. */
   errors: number[];
 }
@@ -149,7 +153,8 @@ export const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining',
  */
 export function undocumented(spec: RouteSpec, reply: Reply, header: (name: string) => string): string[] {
   const problems: string[] = [];
-  if (reply.status !== spec.success.status) problems.push(`status ${reply.status} is not the documented ${spec.success.status}`);
+  const statuses = [spec.success.status, ...(spec.success.also ? [spec.success.also.status] : [])];
+  if (!statuses.includes(reply.status)) problems.push(`status ${reply.status} is not the documented ${statuses.join(' or ')}`);
   else if (spec.success.schema) problems.push(...(responseProblems(spec.success.schema, reply.body) ?? []));
   else if (reply.status !== 204) problems.push('a body where none is documented');
   if (spec.rateLimit) {

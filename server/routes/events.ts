@@ -2,7 +2,7 @@
 import type Router from '@koa/router';
 import { run } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, notInstalled } from '../../lib/errors.js';
 import { isReservedCategory, toEventMessage, type EventRow } from '../../lib/events.js';
 import { eventCreate, eventCreated, eventCreateExample, eventList, eventQuery } from '../../lib/schemas/events.js';
 import { sqlStatement } from '../../lib/sql.js';
@@ -11,7 +11,7 @@ import { defineRoute, type RouteDeps } from './define.js';
 
 const insertEvent = sqlStatement<{
   app_id: string; user_id: string; event_category: string; event_type: string; entity_type: string; entity_id: string;
-  event_data: string; ip_address: string | null; user_agent: string | null;
+  event_data: string; ip_address: string | null; user_agent: string | null; install_required: boolean;
 }, { id: string; seq: number; created_at: Date }>('events/insert');
 
 const listEvents = sqlStatement<{
@@ -49,7 +49,7 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/events',
     operationId: 'publishEvent',
     summary: 'Publish a generic platform event',
-    description: "Stored in the event log (with a monotonic seq), delivered to matching webhooks of this app and pushed over WebSockets. event_data.source is always the app's id (set by the platform). The platform's own categories (notification, app, webhook, broadcast, preferences) are refused with 400 reserved_category.",
+    description: "Stored in the event log (with a monotonic seq), delivered to matching webhooks of this app and pushed over WebSockets. event_data.source is always the app's id (set by the platform). The platform's own categories (notification, app, webhook, broadcast, preferences) are refused with 400 reserved_category. An event about a user who has not installed the app is a 403 not_installed (platform apps are exempt); a platform app's event also reaches the webhooks and app connections of every app its user installed.",
     tag: 'Events',
     who: 'app',
     body: eventCreate,
@@ -69,9 +69,10 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
       const [row] = await run(client, insertEvent, {
         app_id: params.appId, user_id: body.user_id, event_category: body.event_category, event_type: body.event_type,
         entity_type: body.entity_type, entity_id: body.entity_id, event_data: JSON.stringify({ ...body.event_data, source: params.appId }),
-        ip_address: ctx.ip || null, user_agent: ctx.get('user-agent').slice(0, 512) || null,
+        ip_address: ctx.ip || null, user_agent: ctx.get('user-agent').slice(0, 512) || null, install_required: deps.config.installRequired,
       });
-      return { status: 200, body: { success: true, event_id: row!.id, seq: row!.seq, timestamp: row!.created_at.toISOString() } };
+      if (!row) throw notInstalled(body.user_id);
+      return { status: 200, body: { success: true, event_id: row.id, seq: row.seq, timestamp: row.created_at.toISOString() } };
     });
   });
 

@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
 import { insertNotifications, type NewNotification } from '../../lib/notifications.js';
-import { AppError, badRequest, forbidden, notFound } from '../../lib/errors.js';
+import { AppError, badRequest, forbidden, notFound, notInstalled } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
   notificationCreated, notificationCreateExample, readAll, readAllResult, stateChange, stateChanged,
@@ -48,6 +48,9 @@ function feedScope(caller: Caller, userId: string, appFilter: string | undefined
   return caller.appId;
 }
 
+const duplicate = (externalId: string) =>
+  new AppError(409, 'conflict', 'A notification with this external_id already exists for this app', { external_id: externalId });
+
 /** After a scoped statement found nothing: 403 when the notification exists but is not the caller's. */
 async function notVisible(client: PoolClient, id: string): Promise<AppError> {
   const [owner] = await run<{ app_id: string }>(client, notificationOwner, [id]);
@@ -68,7 +71,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/notifications',
     operationId: 'createNotification',
     summary: 'Create a notification for a user',
-    description: 'Stores the notification with state unread, records notification.created (carrying the notification) and, with expires_at, schedules its expiry — one transaction. A duplicate external_id for the app is a 409. Titles and bodies are plain text.',
+    description: 'Stores the notification with state unread, records notification.created (carrying the notification) and, with expires_at, schedules its expiry — one transaction. A user who has not installed the app is a 403 not_installed and nothing is written (platform apps are exempt; INSTALL_REQUIRED=false turns the rule off). A duplicate external_id for the app is a 409. Titles and bodies are plain text.',
     tag: 'Notifications',
     who: 'app',
     body: notificationCreate,
@@ -82,9 +85,10 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     const expiry = expiryProblem(body, Date.now());
     if (expiry) throw badRequest(`body/expires_at ${expiry}`, [{ path: 'body/expires_at', message: expiry }]);
     return write(async (client) => {
-      const [created] = await insertNotifications(client, params.appId, [body]);
-      if (!created) throw new AppError(409, 'conflict', 'A notification with this external_id already exists for this app', { external_id: body.external_id });
-      return { status: 201, body: { success: true, notification_id: created.id, created_at: created.created_at.toISOString() } };
+      const [result] = await insertNotifications(client, params.appId, [body], { installRequired: deps.config.installRequired });
+      if (result!.outcome === 'refused') throw notInstalled(body.user_id);
+      if (result!.outcome === 'duplicate') throw duplicate(body.external_id);
+      return { status: 201, body: { success: true, notification_id: result!.id, created_at: result!.created_at.toISOString() } };
     });
   });
 
@@ -93,7 +97,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     path: '/apps/:appId/notifications/batch',
     operationId: 'createNotificationBatch',
     summary: `Create up to ${BATCH_MAX} notifications in one transaction`,
-    description: 'Each item is validated like a single create. Valid items are written in one transaction; the answer has one result per item, in order (201 created, 400 invalid, 409 duplicate external_id). Each item counts against the notification rate limit.',
+    description: 'Each item is validated like a single create. Valid items are written in one transaction; the answer has one result per item, in order (201 created, 400 invalid, 403 not_installed: the user has not installed the app, 409 duplicate external_id). Each item counts against the notification rate limit.',
     tag: 'Notifications',
     who: 'app',
     body: notificationBatch,
@@ -122,16 +126,17 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       else valid.push({ index, item });
     });
     return write(async (client) => {
-      const created = valid.length ? await insertNotifications(client, params.appId, valid.map((v) => v.item)) : [];
-      const byExternalId = new Map(created.map((c) => [c.external_id, c]));
-      for (const { index, item } of valid) {
-        const row = byExternalId.get(item.external_id);
-        byExternalId.delete(item.external_id); // a repeat inside the batch is a duplicate
-        results[index] = row
-          ? { index, success: true, status: 201, notification_id: row.id, external_id: row.external_id, created_at: row.created_at.toISOString() }
-          : { index, success: false, status: 409, external_id: item.external_id, error: { code: 'conflict', message: 'A notification with this external_id already exists for this app' } };
-      }
-      const ok = created.length;
+      const outcomes = valid.length ? await insertNotifications(client, params.appId, valid.map((v) => v.item), { installRequired: deps.config.installRequired }) : [];
+      valid.forEach(({ index, item }, i) => {
+        const result = outcomes[i]!;
+        if (result.outcome === 'created') {
+          results[index] = { index, success: true, status: 201, notification_id: result.id, external_id: result.external_id, created_at: result.created_at.toISOString() };
+        } else {
+          const error = result.outcome === 'refused' ? notInstalled(item.user_id) : duplicate(item.external_id);
+          results[index] = { index, success: false, status: error.status, external_id: item.external_id, error: { code: error.code, message: error.message } };
+        }
+      });
+      const ok = outcomes.filter((o) => o.outcome === 'created').length;
       return { status: 200, body: { success: ok === body.notifications.length, created: ok, failed: body.notifications.length - ok, results } };
     });
   });

@@ -85,17 +85,17 @@ function requestExample(spec: RouteSpec): { example?: unknown } {
 function operation(spec: RouteSpec) {
   const limited = spec.rateLimit !== undefined;
   const success = spec.success;
-  const responses: Record<string, unknown> = {
-    [success.status]: {
-      description: success.description,
-      ...(limited || spec.idempotent
-        ? { headers: { ...(limited ? rateLimitHeaders : {}), ...(spec.idempotent ? { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } } : {}) } }
-        : {}),
-      ...(success.schema || success.example !== undefined
-        ? { content: { 'application/json': { schema: success.schema ?? { type: 'object' }, ...(success.example !== undefined ? { example: success.example } : {}) } } }
-        : {}),
-    },
-  };
+  const documented = (description: string) => ({
+    description,
+    ...(limited || spec.idempotent
+      ? { headers: { ...(limited ? rateLimitHeaders : {}), ...(spec.idempotent ? { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } } : {}) } }
+      : {}),
+    ...(success.schema || success.example !== undefined
+      ? { content: { 'application/json': { schema: success.schema ?? { type: 'object' }, ...(success.example !== undefined ? { example: success.example } : {}) } } }
+      : {}),
+  });
+  const responses: Record<string, unknown> = { [success.status]: documented(success.description) };
+  if (success.also) responses[success.also.status] = documented(success.also.description);
   for (const status of [...new Set([...spec.errors, 401, 500, 503])].sort()) responses[status] = errorResponse(status, limited);
   return {
     operationId: spec.operationId,
@@ -157,6 +157,7 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: '/' }],
     tags: [
       { name: 'Events', description: 'Generic events an app publishes, and its event log' },
+      { name: 'Installations', description: 'Which apps a user lets reach them: an app reaches only the users who installed it' },
       { name: 'Notifications', description: "Notifications for users, their shared state, and a user's aggregated feed" },
       { name: 'Webhooks', description: 'Subscriptions to event types, signed deliveries, the delivery log and replays' },
     ],

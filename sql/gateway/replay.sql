@@ -1,9 +1,12 @@
--- Resume: the events in ($1, $2] one connection may see (user $3 across apps, or app $4, optionally
--- only user $3), oldest first; at most $5 rows (one more than that means "too far behind").
+-- Resume: the events in (:after, :up_to] one connection may see — a user's across apps (:user_id),
+-- or an app's (:app_id: its own, and a platform app's events about the users who installed it),
+-- optionally only about :user_id — oldest first; at most :max_rows rows (one more than the replay
+-- limit means "too far behind").
 select id, seq, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, created_at
-from oriva.platform_events
-where seq > $1 and seq <= $2
-  and ($3::text is null or user_id = $3)
-  and ($4::text is null or app_id = $4)
+from oriva.platform_events e
+where seq > :after and seq <= :up_to
+  and (:user_id::text is null or user_id = :user_id)
+  and (:app_id::text is null or app_id = :app_id
+       or :app_id in (select oriva.event_audience_apps(e.app_id, e.user_id, e.event_category)))
 order by seq
-limit $5
+limit :max_rows

@@ -1,7 +1,9 @@
--- Create notifications (one or a batch) in one statement: the rows; the routing step's decisions
--- (oriva.route_notifications); the state row where in_app is delivered; one notification.created
--- event each (carrying the notification), in item order; an expiry job for those with expires_at. A duplicate
--- (app_id, external_id) is skipped and simply not returned. One array per column, in item order.
+-- Create notifications (one or a batch) in one statement. The routing step
+-- (oriva.route_notifications) decides first; a notification it refuses (the user has not installed
+-- the app) is not written at all. For the others: the rows; the state row where in_app is
+-- delivered; one notification.created event each (carrying the notification), in item order; an
+-- expiry job for those with expires_at. A duplicate (app_id, external_id) is skipped. One array
+-- per column, in item order; one row back per item, saying what became of it.
 with input as (
   select *
   from unnest(:external_ids::text[], :user_ids::text[], :notification_types::text[], :titles::text[],
@@ -10,6 +12,12 @@ with input as (
        with ordinality as i (external_id, user_id, notification_type, title, body, action_url, action_label,
                              image_url, icon_url, context_data, priority, expires_at, ord)
 ),
+routes as (
+  select * from oriva.route_notifications(:app_id, :user_ids::text[], :install_required)
+),
+refused as (
+  select ord, min(reason) as reason from routes where decision = 'refuse' group by ord
+),
 n as (
   insert into oriva.platform_notifications
     (app_id, external_id, user_id, notification_type, title, body, action_url, action_label,
@@ -17,6 +25,7 @@ n as (
   select :app_id, external_id, user_id, notification_type, title, body, action_url, action_label,
          image_url, icon_url, context_data, priority, expires_at
   from input
+  where ord not in (select ord from refused)
   order by ord
   on conflict (app_id, external_id) do nothing
   returning *
@@ -24,11 +33,9 @@ n as (
 created as (
   -- a repeat of an external_id inside the batch is a duplicate: its first item is the one written
   select n.*, i.ord
-  from n join (select distinct on (external_id) external_id, ord from input order by external_id, ord) i
+  from n join (select distinct on (external_id) external_id, ord from input
+               where ord not in (select ord from refused) order by external_id, ord) i
     on i.external_id = n.external_id
-),
-routes as (
-  select * from oriva.route_notifications(:app_id, :user_ids::text[])
 ),
 s as (
   insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
@@ -59,6 +66,13 @@ routed as (
   select ord, json_agg(json_build_object('channel', channel, 'decision', decision, 'reason', reason)) as routes
   from routes group by ord
 )
-select c.id, c.external_id, c.created_at, e.seq, routed.routes, jobs.enqueued
-from created c join e on e.entity_id = c.id::text join routed on routed.ord = c.ord cross join jobs
-order by c.ord
+select i.ord, i.external_id,
+       case when c.id is not null then 'created' when f.reason is not null then 'refused' else 'duplicate' end as outcome,
+       f.reason, c.id, c.created_at, e.seq, routed.routes, jobs.enqueued
+from input i
+left join created c on c.ord = i.ord
+left join e on e.entity_id = c.id::text
+left join refused f on f.ord = i.ord
+left join routed on routed.ord = i.ord
+cross join jobs
+order by i.ord

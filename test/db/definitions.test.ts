@@ -108,9 +108,9 @@ t.test('event types: every platform event the SQL records is in the catalog (lib
 
 t.test('the routing step: oriva.route_notifications gives each recipient a route per channel of lib/routing.ts', async (t) => {
   await createApp(db.system, { id: 'router', name: 'Router' });
-  const app = { appId: 'router' };
-  const route = async () => (await db.system.query(
-    `select * from oriva.route_notifications($1, array['u1', 'u2']) order by ord, channel`, [app.appId])).rows;
+  await db.system.query(`insert into oriva.app_installations (user_id, app_id) values ('u1', 'router'), ('u2', 'router')`);
+  const route = async (users = ['u1', 'u2'], installRequired = true) => (await db.system.query(
+    'select * from oriva.route_notifications($1, $2, $3) order by ord, channel', ['router', users, installRequired])).rows;
 
   const before = await route();
   t.same(sorted(new Set(before.map((r) => r.channel))), sorted(CHANNELS), 'one route per channel in CHANNELS');
@@ -119,11 +119,25 @@ t.test('the routing step: oriva.route_notifications gives each recipient a route
     ['in_app:deliver:default', 'webhook:skip:no_subscribed_webhook', 'in_app:deliver:default', 'webhook:skip:no_subscribed_webhook']);
 
   await db.system.query(`insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events)
-                         values ($1, 'https://example.com/hook', 'x', array['notification.*'])`, [app.appId]);
+                         values ('router', 'https://example.com/hook', 'x', array['notification.*'])`);
   const after = await route();
   t.same(after.filter((r) => r.channel === 'webhook').map((r) => `${r.decision}:${r.reason}`), ['deliver:subscribed', 'deliver:subscribed'],
     'a webhook that hears notification.created is a delivering channel');
-  for (const r of [...before, ...after]) {
+
+  const stranger = await route(['u3']);
+  t.same(stranger.map((r) => `${r.channel}:${r.decision}:${r.reason}`), ['in_app:refuse:not_installed', 'webhook:refuse:not_installed'],
+    'the installation rule refuses a user who did not install the app, on every channel');
+  t.same((await route(['u3'], false)).map((r) => r.decision), ['deliver', 'deliver'], 'unless INSTALL_REQUIRED is off');
+  for (const r of [...before, ...after, ...stranger]) {
     t.ok((ROUTE_REASONS[r.decision as keyof typeof ROUTE_REASONS] as readonly string[]).includes(r.reason), `${r.decision}/${r.reason} is a reason of lib/routing.ts`);
   }
+});
+
+t.test("the platform's own event categories: oriva.is_reserved_category and RESERVED_EVENT_CATEGORIES agree", async (t) => {
+  const candidates = [...RESERVED_EVENT_CATEGORIES, 'user', 'session', 'task', 'notifications', 'apps'];
+  const { rows } = await db.system.query('select c from unnest($1::text[]) c where oriva.is_reserved_category(c)', [candidates]);
+  t.same(sorted(rows.map((r) => r.c)), sorted(RESERVED_EVENT_CATEGORIES));
+  const { rows: [fn] } = await db.system.query(`select prosrc from pg_proc where proname = 'is_reserved_category'`);
+  const inSql = [...(fn.prosrc as string).matchAll(/'(\w+)'/g)].map((m) => m[1]!);
+  t.same(sorted(inSql), sorted(RESERVED_EVENT_CATEGORIES), 'the function lists exactly those');
 });

@@ -16,9 +16,17 @@ interface Teardown {
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 export { TEST_SECRETS_KEY };
 
-/** The configuration a test process runs with; env overrides as strings, like the real thing. */
+/**
+ * The configuration a test process runs with; env overrides as strings, like the real thing.
+ * INSTALL_REQUIRED is off here: the suites of part one write to users who never installed their
+ * test apps, and their subject is something else. test/server/installations.test.ts and the other
+ * installation tests turn it on (the default in production) and test the rule itself.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
+  return loadConfig({
+    NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    INSTALL_REQUIRED: 'false', ...env,
+  });
 }
 
 export const testLogger = (name: string, config: Config) => makeLogger(name, config.logLevel);

@@ -51,12 +51,12 @@ export function webhookBody(event: EventRow, omitted?: string): string {
 }
 
 export async function prepareDelivery(pool: Pool, job: WebhookDeliverPayload, secrets: Keyring): Promise<Prepared> {
-  const [row] = await run<WebhookRow & { event: EventRow | null }>(pool, loadDelivery, [job.webhook_id, job.event_id]);
+  const [row] = await run<WebhookRow & { event: EventRow | null; app_hears_event: boolean | null }>(pool, loadDelivery, [job.webhook_id, job.event_id]);
   if (!row) return { ready: false, reason: 'webhook no longer exists' };
   if (!row.is_active) return { ready: false, reason: 'webhook is disabled' };
   if (!row.event) return { ready: false, reason: 'event no longer exists' };
-  if (row.event.app_id !== row.app_id) return { ready: false, reason: 'event belongs to another app' };
-  const { event, ...stored } = row;
+  if (!row.app_hears_event) return { ready: false, reason: 'event belongs to another app' };
+  const { event, app_hears_event: _hears, ...stored } = row;
   const delivery = { job, webhook: stored, eventType: eventTypeOf(event), eventId: event.id };
   let body: string;
   try {
