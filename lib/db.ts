@@ -24,9 +24,19 @@ export type DbRole = 'oriva_api' | 'oriva_system';
 export const IDLE_TRANSACTION_TIMEOUT_MS = 60_000;
 export const API_STATEMENT_TIMEOUT_MS = 30_000;
 
+/**
+ * The API's statements are prepared once per connection and written to serve every call (optional
+ * filters as `:x is null or …`, batches as arrays), so a plan made for one call's values is no better
+ * than the generic one — but Postgres' default keeps re-planning them while their generic cost
+ * estimate looks higher, and planning the create statement (routing, state, event, outcome per item)
+ * costs more than running it: measured on one connection, a one-notification create takes 1.39 ms with
+ * a plan per call and 0.66 ms with the generic plan. So the API's sessions always use the generic plan.
+ */
+const API_PLAN_CACHE_MODE = 'force_generic_plan';
+
 export function sessionLimits(role: DbRole | null): string {
   const limits = `-c idle_in_transaction_session_timeout=${IDLE_TRANSACTION_TIMEOUT_MS}`;
-  return role === 'oriva_api' ? `${limits} -c statement_timeout=${API_STATEMENT_TIMEOUT_MS}` : limits;
+  return role === 'oriva_api' ? `${limits} -c statement_timeout=${API_STATEMENT_TIMEOUT_MS} -c plan_cache_mode=${API_PLAN_CACHE_MODE}` : limits;
 }
 
 export interface PoolOptions {

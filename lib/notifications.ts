@@ -2,7 +2,7 @@
 // (single and batch creates) and the API bench. The statement names its parameters; they are built
 // here from the items' fields, one array per column.
 import { run, type Queryable } from './db.js';
-import type { RefusalReason, Route } from './routing.js';
+import type { RefusalReason } from './routing.js';
 import { sqlStatement } from './sql.js';
 
 const createNotifications = sqlStatement<{
@@ -40,19 +40,13 @@ export interface NewNotification {
 
 /** What became of one item: written, refused by the routing step, or a duplicate external_id. */
 export type CreateOutcome =
-  | { outcome: 'created'; external_id: string; id: string; created_at: Date; routes: Route[] }
-  | { outcome: 'refused'; external_id: string; reason: RefusalReason; routes: Route[] }
+  | { outcome: 'created'; external_id: string; id: string; created_at: Date }
+  | { outcome: 'refused'; external_id: string; reason: RefusalReason }
   | { outcome: 'duplicate'; external_id: string };
 
-interface CreateRow {
-  ord: number;
-  outcome: CreateOutcome['outcome'];
-  external_id: string;
-  reason: RefusalReason | null;
-  id: string | null;
-  created_at: Date | null;
-  routes: Route[] | null;
-}
+type CreateRow =
+  | { outcome: 'created'; external_id: string; ord: null; reason: null; id: string; created_at: Date }
+  | { outcome: 'refused'; external_id: null; ord: number; reason: RefusalReason; id: null; created_at: null };
 
 export interface CreateOptions {
   /** INSTALL_REQUIRED: refuse users who have not installed the app (platform apps are exempt). */
@@ -79,9 +73,18 @@ export async function insertNotifications(db: Queryable, appId: string, items: N
     priorities: items.map((n) => n.priority ?? 'normal'),
     expires_at: column('expires_at'),
   });
-  return rows.map((row): CreateOutcome => {
-    if (row.outcome === 'created') return { outcome: 'created', external_id: row.external_id, id: row.id!, created_at: row.created_at!, routes: row.routes! };
-    if (row.outcome === 'refused') return { outcome: 'refused', external_id: row.external_id, reason: row.reason!, routes: row.routes! };
-    return { outcome: 'duplicate', external_id: row.external_id };
+  const refused = new Map<number, RefusalReason>();
+  const created = new Map<string, Extract<CreateRow, { outcome: 'created' }>>();
+  for (const row of rows) {
+    if (row.outcome === 'refused') refused.set(row.ord, row.reason);
+    else created.set(row.external_id, row);
+  }
+  return items.map((item, index): CreateOutcome => {
+    const reason = refused.get(index + 1);
+    if (reason) return { outcome: 'refused', external_id: item.external_id, reason };
+    const row = created.get(item.external_id);
+    if (!row) return { outcome: 'duplicate', external_id: item.external_id };
+    created.delete(item.external_id); // a repeat of an external_id later in the batch is a duplicate
+    return { outcome: 'created', external_id: row.external_id, id: row.id, created_at: row.created_at };
   });
 }

@@ -186,16 +186,21 @@ begin
 end $$;
 
 create function oriva.record_events(events oriva.new_event[]) returns SETOF oriva.platform_events
-  language sql volatile
+  language plpgsql volatile
   as $$
-    insert into oriva.platform_events
-      (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent)
-    select e.app_id, e.user_id, e.event_category, e.event_type, e.entity_type, e.entity_id, e.event_data,
-           e.ip_address, e.user_agent
-      from unnest(events) with ordinality as e
-     order by e.ordinality
-    returning *
-  $$;
+begin
+  return query
+    with recorded as (
+      insert into oriva.platform_events
+        (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent)
+      select e.app_id, e.user_id, e.event_category, e.event_type, e.entity_type, e.entity_id, e.event_data,
+             e.ip_address, e.user_agent
+        from unnest(events) with ordinality as e
+       order by e.ordinality
+      returning *
+    )
+    select * from recorded;
+end $$;
 
 create function oriva.release_stopped_workers(worker_ids text[]) returns void
   language plpgsql volatile security definer
@@ -258,13 +263,23 @@ begin
   perform oriva.enqueue_webhook_delivery(d.webhook_id, d.event_id, 1)
   from (select w.id as webhook_id, e.id as event_id
         from new_events e
-        cross join lateral (select e.app_id
-                            union all
-                            select a from oriva.event_audience_apps(e.app_id, e.user_id, e.event_category) a) hears (app_id)
+        join oriva.app_webhooks w
+          on w.app_id = e.app_id
+         and w.is_active
+         and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
+        order by e.seq, w.id) d;
+  if not exists (select 1 from new_events e where not oriva.is_reserved_category(e.event_category)) then
+    return null;
+  end if;
+  perform oriva.enqueue_webhook_delivery(d.webhook_id, d.event_id, 1)
+  from (select w.id as webhook_id, e.id as event_id
+        from new_events e
+        cross join lateral oriva.event_audience_apps(e.app_id, e.user_id, e.event_category) as hears (app_id)
         join oriva.app_webhooks w
           on w.app_id = hears.app_id
          and w.is_active
          and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
+        where not oriva.is_reserved_category(e.event_category)
         order by e.seq, w.id) d;
   return null;
 end $$;

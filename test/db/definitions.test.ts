@@ -10,7 +10,7 @@ import { JOB } from '../../lib/jobs.js';
 import { makeLogger } from '../../lib/log.js';
 import { IN_FEED_STATUSES, NOTIFICATION_STATUSES, REQUESTABLE_STATUSES, TRANSITIONS } from '../../lib/notification-states.js';
 import { fromRoot } from '../../lib/paths.js';
-import { CHANNELS, ROUTE_REASONS } from '../../lib/routing.js';
+import { CHANNELS, ROUTE_REASONS, type Route } from '../../lib/routing.js';
 import { PLATFORM_EVENT_TYPES } from '../../lib/schemas/event-types.js';
 import { taskList, type TaskDeps } from '../../worker/tasks/index.js';
 import { testDatabase } from '../helpers/db.js';
@@ -109,7 +109,7 @@ t.test('event types: every platform event the SQL records is in the catalog (lib
 t.test('the routing step: oriva.route_notifications gives each recipient a route per channel of lib/routing.ts', async (t) => {
   await createApp(db.system, { id: 'router', name: 'Router' });
   await db.system.query(`insert into oriva.app_installations (user_id, app_id) values ('u1', 'router'), ('u2', 'router')`);
-  const route = async (users = ['u1', 'u2'], installRequired = true) => (await db.system.query(
+  const route = async (users = ['u1', 'u2'], installRequired = true) => (await db.system.query<Route & { ord: number; user_id: string }>(
     'select * from oriva.route_notifications($1, $2, $3) order by ord, channel', ['router', users, installRequired])).rows;
 
   const before = await route();
@@ -129,7 +129,7 @@ t.test('the routing step: oriva.route_notifications gives each recipient a route
     'the installation rule refuses a user who did not install the app, on every channel');
   t.same((await route(['u3'], false)).map((r) => r.decision), ['deliver', 'deliver'], 'unless INSTALL_REQUIRED is off');
   for (const r of [...before, ...after, ...stranger]) {
-    t.ok((ROUTE_REASONS[r.decision as keyof typeof ROUTE_REASONS] as readonly string[]).includes(r.reason), `${r.decision}/${r.reason} is a reason of lib/routing.ts`);
+    t.ok((ROUTE_REASONS[r.decision] as readonly string[]).includes(r.reason), `${r.decision}/${r.reason} is a reason of lib/routing.ts`);
   }
 });
 

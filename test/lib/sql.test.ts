@@ -37,3 +37,11 @@ t.test('a named statement runs against Postgres with the values in the file\'s o
   });
   t.same(rows, []);
 });
+
+t.test("the API's sessions use each statement's generic plan (they are written for every call; re-planning costs more than it saves)", async (t) => {
+  const db = await testDatabase(t);
+  const { rows } = await db.pool('oriva_api').query('show plan_cache_mode');
+  t.equal(rows[0].plan_cache_mode, 'force_generic_plan');
+  const { rows: system } = await db.system.query('show plan_cache_mode');
+  t.equal(system[0].plan_cache_mode, 'auto', 'other processes keep the default');
+});
