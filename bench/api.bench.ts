@@ -66,10 +66,10 @@ try {
   client = loadClient(url);
   await openLoad(client, { rate: 1000, seconds: 2 }, post);
 
-  // 1. Direct SQL reference: the same transaction (set actor + the create statement) at the same concurrency.
+  // 1. Direct SQL reference: the same transaction (set actor + the create statement, generic plans as the API's writes) at the same concurrency.
   let n = 0;
   const item = (): NewNotification => notification(`direct-${n++}`);
-  const direct = await closedLoop(CONCURRENCY, SECONDS, () => inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', [item()], { installRequired: true })));
+  const direct = await closedLoop(CONCURRENCY, SECONDS, () => inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', [item()], { installRequired: true }), { genericPlans: true }));
   console.log(`direct SQL (pg, ${CONCURRENCY} concurrent): ${direct.toFixed(0)} tx/s`);
 
   // 2. The API, closed model at the same concurrency: the maximum.

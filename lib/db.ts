@@ -24,19 +24,9 @@ export type DbRole = 'oriva_api' | 'oriva_system';
 export const IDLE_TRANSACTION_TIMEOUT_MS = 60_000;
 export const API_STATEMENT_TIMEOUT_MS = 30_000;
 
-/**
- * The API's statements are prepared once per connection and written to serve every call (optional
- * filters as `:x is null or …`, batches as arrays), so a plan made for one call's values is no better
- * than the generic one — but Postgres' default keeps re-planning them while their generic cost
- * estimate looks higher, and planning the create statement (routing, state, event, outcome per item)
- * costs more than running it: measured on one connection, a one-notification create takes 1.39 ms with
- * a plan per call and 0.66 ms with the generic plan. So the API's sessions always use the generic plan.
- */
-const API_PLAN_CACHE_MODE = 'force_generic_plan';
-
 export function sessionLimits(role: DbRole | null): string {
   const limits = `-c idle_in_transaction_session_timeout=${IDLE_TRANSACTION_TIMEOUT_MS}`;
-  return role === 'oriva_api' ? `${limits} -c statement_timeout=${API_STATEMENT_TIMEOUT_MS} -c plan_cache_mode=${API_PLAN_CACHE_MODE}` : limits;
+  return role === 'oriva_api' ? `${limits} -c statement_timeout=${API_STATEMENT_TIMEOUT_MS}` : limits;
 }
 
 export interface PoolOptions {
@@ -76,19 +66,33 @@ export interface Actor {
  * `begin` and oriva.act_as() in one round trip (a simple query of two statements, so the values are
  * literals escaped by the driver). The round trip saved is most of what a short transaction costs.
  */
-function beginAs(client: pg.PoolClient, actor: Actor): string {
+function beginAs(client: pg.PoolClient, actor: Actor, options: TransactionOptions): string {
   const text = (value: string | null | undefined) => (value ? client.escapeLiteral(value) : 'null');
   const key = actor.keyHash ? `'\\x${actor.keyHash.toString('hex')}'::bytea` : 'null';
-  return `begin; select oriva.act_as(${text(actor.appId)}, ${text(actor.userId)}, ${actor.platform ? 'true' : 'false'}, ${key}) as live`;
+  const plans = options.genericPlans ? '; set local plan_cache_mode = force_generic_plan' : '';
+  return `begin; select oriva.act_as(${text(actor.appId)}, ${text(actor.userId)}, ${actor.platform ? 'true' : 'false'}, ${key}) as live${plans}`;
+}
+
+export interface TransactionOptions {
+  /**
+   * Run the prepared statements with their generic plan (the REST API's writes). The write statements
+   * are written to serve every call (batches as arrays, optional values as nulls), so a plan made for
+   * one call's values is no better than the generic one — but Postgres' default keeps re-planning them
+   * while the generic cost estimate looks higher, and planning the create statement costs more than
+   * running it: on one connection a one-notification create took 1.39 ms planned per call and 0.66 ms
+   * with the generic plan. Reads keep the default: an optional filter (e.g. the event log's entity_id)
+   * picks its index only in a plan made for the call's values.
+   */
+  genericPlans?: boolean;
 }
 
 /**
  * Run fn in one transaction with the actor set for row-level security (the REST API). An actor whose
  * API key was revoked (or whose app was disabled) since it was identified gets 401 before fn runs.
  */
-export function inTransaction<T>(pool: pg.Pool, actor: Actor, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function inTransaction<T>(pool: pg.Pool, actor: Actor, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   return runTransaction(pool, async (client) => {
-    const [, acting] = (await client.query(beginAs(client, actor))) as unknown as pg.QueryResult<{ live: boolean }>[];
+    const [, acting] = (await client.query(beginAs(client, actor, options))) as unknown as pg.QueryResult<{ live: boolean }>[];
     if (acting?.rows[0]?.live !== true) throw unauthorized('Invalid, expired or revoked credentials');
   }, fn);
 }

@@ -126,7 +126,7 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
           const reply = await fn(client);
           await storeReply(client, caller.appId, key, spec.replyHoldsSecret ? sealReply(deps.config.secrets, reply, caller.appId) : reply);
           return reply;
-        }),
+        }, { genericPlans: true }),
     });
   };
 

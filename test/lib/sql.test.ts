@@ -2,7 +2,7 @@
 // literals are left alone; a caller passes one object, and a missing or unknown name is refused.
 import t from 'tap';
 import { bindNames, sqlFile, sqlStatement, valuesOf } from '../../lib/sql.js';
-import { run } from '../../lib/db.js';
+import { inTransaction, run } from '../../lib/db.js';
 import { testDatabase } from '../helpers/db.js';
 
 t.test('bindNames numbers each distinct name once, in order of first use', async (t) => {
@@ -38,10 +38,11 @@ t.test('a named statement runs against Postgres with the values in the file\'s o
   t.same(rows, []);
 });
 
-t.test("the API's sessions use each statement's generic plan (they are written for every call; re-planning costs more than it saves)", async (t) => {
+t.test("the API's write transactions use each statement's generic plan; reads keep the default", async (t) => {
   const db = await testDatabase(t);
-  const { rows } = await db.pool('oriva_api').query('show plan_cache_mode');
-  t.equal(rows[0].plan_cache_mode, 'force_generic_plan');
-  const { rows: system } = await db.system.query('show plan_cache_mode');
-  t.equal(system[0].plan_cache_mode, 'auto', 'other processes keep the default');
+  const api = db.pool('oriva_api');
+  const mode = (c: { query: (q: string) => Promise<{ rows: { plan_cache_mode: string }[] }> }) => c.query('show plan_cache_mode').then((r) => r.rows[0]!.plan_cache_mode);
+  t.equal(await inTransaction(api, { appId: 'nobody' }, mode, { genericPlans: true }), 'force_generic_plan', 'a write');
+  t.equal(await inTransaction(api, { appId: 'nobody' }, mode), 'auto', 'a read');
+  t.equal(await mode(api), 'auto', 'only for that transaction (set local)');
 });
