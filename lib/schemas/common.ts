@@ -7,6 +7,8 @@ export type JsonSchema = Record<string, unknown>;
 
 /** Opaque user ids: UUIDs, `user_456`, emails (DESIGN §3). */
 export const userId = { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$', examples: ['user_456'] } as const;
+/** Path parameters of /users/:userId/… */
+export const userParams = { type: 'object', required: ['userId'], properties: { userId } } as const;
 export const appId = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', examples: ['work-buddy'] } as const;
 export const uuid = { type: 'string', format: 'uuid' } as const;
 export const timestamp = { type: 'string', format: 'date-time' } as const;

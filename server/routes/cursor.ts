@@ -16,4 +16,6 @@ export function decodeCursor(cursor: string, patterns: RegExp[]): string[] {
 }
 
 export const INTEGER = /^-?\d{1,19}$/;
+/** A timestamptz as Postgres prints it (`delivered_at::text`), exact to the microsecond. */
+export const TIMESTAMP_TEXT = /^[0-9 :.+-]{10,40}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -5,20 +5,19 @@ import type Router from '@koa/router';
 import { callerKey, type Caller } from '../../lib/callers.js';
 import { run } from '../../lib/db.js';
 import { forbidden, notFound } from '../../lib/errors.js';
-import { appId } from '../../lib/schemas/common.js';
+import { appId, userId, userParams } from '../../lib/schemas/common.js';
 import {
   installationList, installationParams, installationQuery, installationResult, installedAppList,
 } from '../../lib/schemas/installations.js';
 import { installApp, uninstallApp, type InstalledApp } from '../../lib/installations.js';
 import { sqlFile } from '../../lib/sql.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, TIMESTAMP_TEXT } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
 const appsOfUser = sqlFile('installations/of_user');
 const usersOfApp = sqlFile('installations/of_app');
 
-const CURSOR_AT = /^[0-9 :.+-]{10,40}$/;
-const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+const USER_ID = new RegExp(userId.pattern);
 
 /** Who may change or list a user's installations: that user, or a platform app (never an app for itself). */
 function mayManage(caller: Caller, userId: string, what: string): void {
@@ -88,7 +87,7 @@ export function installationRoutes(router: Router, deps: RouteDeps): void {
     description: 'For the user themself or a platform app.',
     tag: 'Installations',
     who: 'any',
-    params: { type: 'object', required: ['userId'], properties: { userId: installationParams.properties.userId } },
+    params: userParams,
     rateLimit: { name: 'queries', key: callerKey },
     success: { status: 200, description: 'The installed apps', schema: installedAppList, example: { success: true, apps: [example] } },
     errors: [400, 403, 429],
@@ -116,7 +115,7 @@ export function installationRoutes(router: Router, deps: RouteDeps): void {
     errors: [400, 403, 429],
   }, async ({ params, query, read }) => {
     const limit = query.limit ?? 100;
-    const [cursorAt, cursorUser] = query.cursor ? decodeCursor(query.cursor, [CURSOR_AT, USER_ID]) : [null, null];
+    const [cursorAt, cursorUser] = query.cursor ? decodeCursor(query.cursor, [TIMESTAMP_TEXT, USER_ID]) : [null, null];
     const rows = await read((client) =>
       run<{ user_id: string; installed_at: Date; cursor_at: string }>(client, usersOfApp, [params.appId, cursorAt, cursorUser, limit + 1]));
     const page = rows.slice(0, limit);

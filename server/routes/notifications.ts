@@ -9,7 +9,7 @@ import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
   notificationCreated, notificationCreateExample, readAll, readAllResult, stateChange, stateChanged,
 } from '../../lib/schemas/notifications.js';
-import { uuid } from '../../lib/schemas/common.js';
+import { userParams, uuid } from '../../lib/schemas/common.js';
 import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { callerKey, type Caller } from '../../lib/callers.js';
 import { check } from '../middleware/validate.js';
@@ -35,7 +35,6 @@ function expiryProblem(n: NewNotification, now: number): string | null {
 const sourceOf = (caller: Caller, given?: string) => given ?? (caller.kind === 'app' ? caller.appId : 'user');
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { ...uuid, description: 'the notification id (a UUID)' } } } as const;
-const userParams = { type: 'object', required: ['userId'], properties: { userId: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$' } } } as const;
 
 /** Who may read or change a user's notifications: the user, a platform app, or an app (its own only). */
 function feedScope(caller: Caller, userId: string, appFilter: string | undefined): string | null {

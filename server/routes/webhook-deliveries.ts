@@ -8,7 +8,7 @@ import { run, type PoolClient } from '../../lib/db.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { closed } from '../../lib/schemas/common.js';
 import { sqlFile, sqlStatement } from '../../lib/sql.js';
-import { decodeCursor, encodeCursor, UUID } from './cursor.js';
+import { decodeCursor, encodeCursor, TIMESTAMP_TEXT, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 import { webhookNotVisible, webhookRateLimit, webhookReadRateLimit } from './webhooks.js';
 
@@ -20,7 +20,6 @@ const findDelivery = sqlFile('deliveries/find_delivery');
 const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 const replayFailedSince = sqlFile('deliveries/replay_failed_since');
 
-const CURSOR_AT = /^[0-9 :.+-]{10,40}$/;
 
 const webhookParams = {
   type: 'object',
@@ -89,7 +88,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     errors: [400, 403, 404, 429],
   }, async ({ params, query, read }) => {
     const limit = query.limit ?? 100;
-    const [cursorAt, cursorId] = query.cursor ? decodeCursor(query.cursor, [CURSOR_AT, UUID]) : [null, null];
+    const [cursorAt, cursorId] = query.cursor ? decodeCursor(query.cursor, [TIMESTAMP_TEXT, UUID]) : [null, null];
     const rows = await read(async (client) => {
       await visibleWebhook(client, params.id, params.appId);
       return run(client, listDeliveries, {
