@@ -203,7 +203,7 @@ export class Hub {
         }
         conn.outbox.push(frame);
       };
-      const users = this.byUser.get(row.user_id);
+      const users = row.reaches_user === false ? undefined : this.byUser.get(row.user_id);
       if (users) {
         for (const conn of users) deliver(conn);
         if (row.event_category === 'notification') countUsers.add(row.user_id);

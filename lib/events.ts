@@ -42,6 +42,8 @@ export interface EventRow {
   entity_id: string;
   event_data: Record<string, unknown>;
   created_at: Date | string;
+  /** false: the user's live connections must not see it (a notification whose in_app channel was suppressed); the gateway's reads set it. */
+  reaches_user?: boolean;
   /** The other apps that hear it (a platform app's event about a user: the apps that user installed); the gateway's live read sets it. */
   audience_apps?: string[];
 }

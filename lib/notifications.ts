@@ -2,7 +2,7 @@
 // (single and batch creates) and the API bench. The statement names its parameters; they are built
 // here from the items' fields, one array per column.
 import { run, type Queryable } from './db.js';
-import type { RefusalReason } from './routing.js';
+import type { RefusalReason, SuppressionReason } from './routing.js';
 import { sqlStatement } from './sql.js';
 
 const createNotifications = sqlStatement<{
@@ -21,6 +21,7 @@ const createNotifications = sqlStatement<{
   context_data: string[];
   priorities: string[];
   expires_at: (string | null)[];
+  categories: string[];
 }, CreateRow>('notifications/create');
 
 export interface NewNotification {
@@ -34,18 +35,28 @@ export interface NewNotification {
   image_url?: string;
   icon_url?: string;
   priority?: string;
+  category?: string;
   context_data?: Record<string, unknown>;
   expires_at?: string;
 }
 
-/** What became of one item: written, refused by the routing step, or a duplicate external_id. */
+/** A channel the user's preferences switched off for one notification, and why. */
+export interface Suppression {
+  channel: 'in_app';
+  reason: SuppressionReason;
+}
+
+/**
+ * What became of one item: written (with the channels the user's preferences suppressed), refused
+ * by the routing step, or a duplicate external_id.
+ */
 export type CreateOutcome =
-  | { outcome: 'created'; external_id: string; id: string; created_at: Date }
+  | { outcome: 'created'; external_id: string; id: string; created_at: Date; suppressed: Suppression[] }
   | { outcome: 'refused'; external_id: string; reason: RefusalReason }
   | { outcome: 'duplicate'; external_id: string };
 
 type CreateRow =
-  | { outcome: 'created'; external_id: string; ord: null; reason: null; id: string; created_at: Date }
+  | { outcome: 'created'; external_id: string; ord: null; reason: SuppressionReason | null; id: string; created_at: Date }
   | { outcome: 'refused'; external_id: null; ord: number; reason: RefusalReason; id: null; created_at: null };
 
 export interface CreateOptions {
@@ -72,6 +83,7 @@ export async function insertNotifications(db: Queryable, appId: string, items: N
     context_data: items.map((n) => JSON.stringify(n.context_data ?? {})),
     priorities: items.map((n) => n.priority ?? 'normal'),
     expires_at: column('expires_at'),
+    categories: items.map((n) => n.category ?? 'system'),
   });
   const refused = new Map<number, RefusalReason>();
   const created = new Map<string, Extract<CreateRow, { outcome: 'created' }>>();
@@ -85,6 +97,7 @@ export async function insertNotifications(db: Queryable, appId: string, items: N
     const row = created.get(item.external_id);
     if (!row) return { outcome: 'duplicate', external_id: item.external_id };
     created.delete(item.external_id); // a repeat of an external_id later in the batch is a duplicate
-    return { outcome: 'created', external_id: row.external_id, id: row.id, created_at: row.created_at };
+    const suppressed: Suppression[] = row.reason ? [{ channel: 'in_app', reason: row.reason }] : [];
+    return { outcome: 'created', external_id: row.external_id, id: row.id, created_at: row.created_at, suppressed };
   });
 }

@@ -8,13 +8,22 @@ export const CHANNELS = ['in_app', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
- * Why a channel delivers, skips, or refuses. A refusal comes from a rule about the recipient
- * (oriva.app_may_reach: the installation rule) and refuses every channel: nothing is written.
- * Part two adds its rules' reasons (muted, quiet_hours…).
+ * Why the user's preferences switch a channel off (oriva.preference_suppression), the most specific
+ * first: the app is muted, its notification_type is off, the category is off, the channel is off.
+ */
+export const SUPPRESSION_REASONS = ['muted_app', 'type_off', 'category_off', 'channel_off'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/**
+ * Why a channel delivers, skips, is suppressed, or refuses. A refusal comes from a rule about the
+ * recipient (oriva.app_may_reach: the installation rule) and refuses every channel: nothing is
+ * written. A suppression comes from the user's preferences: the notification is stored, but not
+ * delivered on that channel (in_app: no feed entry, no count, nothing on the user's stream).
  */
 export const ROUTE_REASONS = {
   deliver: ['default', 'subscribed'],
   skip: ['no_subscribed_webhook'],
+  suppress: SUPPRESSION_REASONS,
   refuse: ['not_installed'],
 } as const;
 
@@ -23,4 +32,5 @@ export type RefusalReason = (typeof ROUTE_REASONS.refuse)[number];
 export type Route =
   | { channel: Channel; decision: 'deliver'; reason: (typeof ROUTE_REASONS.deliver)[number] }
   | { channel: Channel; decision: 'skip'; reason: (typeof ROUTE_REASONS.skip)[number] }
+  | { channel: Channel; decision: 'suppress'; reason: SuppressionReason }
   | { channel: Channel; decision: 'refuse'; reason: RefusalReason };

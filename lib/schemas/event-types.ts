@@ -4,14 +4,14 @@
 import { appId, appJsonOut, closed, nullableTimestamp, timestamp, userId, uuid } from './common.js';
 import { eventMessage } from './events.js';
 import { NOTIFICATION_STATUSES, TRANSITIONS } from '../notification-states.js';
-import { PRIORITIES } from './notifications.js';
+import { NOTIFICATION_CATEGORIES, PRIORITIES, suppressedChannels } from './notifications.js';
 
 const source = { type: 'string', description: 'who caused it: the app id, oriva_core, oriva_worker, or where it was dismissed' } as const;
 const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
 
 const createdNotification = closed({
   id: uuid, app_id: appId, app_name: { type: 'string' }, app_icon: nullable('string'), external_id: { type: 'string' }, user_id: userId,
-  notification_type: { type: 'string' }, title: { type: 'string' }, body: { type: 'string' }, action_url: nullable('string'),
+  notification_type: { type: 'string' }, category: { enum: NOTIFICATION_CATEGORIES }, title: { type: 'string' }, body: { type: 'string' }, action_url: nullable('string'),
   action_label: nullable('string'), image_url: nullable('string'), icon_url: nullable('string'), context_data: appJsonOut,
   priority: { enum: PRIORITIES }, status: { const: 'unread' }, expires_at: nullableTimestamp, created_at: timestamp,
 });
@@ -32,7 +32,7 @@ export interface EventTypeInfo {
 const bulk = { bulk: { const: true, description: 'set when it came from mark-all-read' } };
 
 export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
-  { name: 'notification.created', description: 'A notification was created; carries the whole notification (what the feed shows).', data: closed({ source, notification: createdNotification }) },
+  { name: 'notification.created', description: 'A notification was created; carries the whole notification (what the feed shows) and the channels the user\'s preferences suppressed. With in_app suppressed it reaches the app, not the user\'s live connections.', data: closed({ source, notification: createdNotification, suppressed: suppressedChannels }) },
   { name: 'notification.read', description: 'Marked read (one, or all of a user\'s with bulk: true).', data: stateChange('read', bulk, ['bulk']) },
   { name: 'notification.unread', description: 'Marked unread again.', data: stateChange('unread') },
   { name: 'notification.clicked', description: 'Opened (its action followed).', data: stateChange('clicked', { click_action: { type: 'string' } }, ['click_action']) },

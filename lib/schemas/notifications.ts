@@ -1,7 +1,20 @@
 import { LISTABLE_STATUSES, REQUESTABLE_STATUSES } from '../notification-states.js';
+import { SUPPRESSION_REASONS } from '../routing.js';
 import { appId, appJsonOut, closed, countedPagination, nullableTimestamp, jsonObject, limitOffset, link, plainLine, plainText, timestamp, userId, uuid } from './common.js';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+/** A notification's category (DESIGN §9); the domain oriva.notification_category in SQL. */
+export const NOTIFICATION_CATEGORIES = ['security', 'system', 'social', 'task'] as const;
+export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
+
+const category = { enum: NOTIFICATION_CATEGORIES, description: 'the user switches categories on and off per channel in their preferences; security cannot be switched off in the feed' } as const;
+
+/** The channels the user's preferences switched off for a created notification (empty: none). */
+export const suppressedChannels = {
+  type: 'array',
+  description: 'the channels the user\'s preferences switched off for this notification, and why; in_app suppressed: stored, but not in the user\'s feed, count or stream',
+  items: closed({ channel: { const: 'in_app' }, reason: { enum: SUPPRESSION_REASONS } }),
+} as const;
 
 export const notificationCreate = {
   type: 'object',
@@ -18,6 +31,7 @@ export const notificationCreate = {
     image_url: link,
     icon_url: link,
     priority: { enum: PRIORITIES, default: 'normal' },
+    category: { ...category, default: 'system' },
     context_data: jsonObject,
     expires_at: { ...timestamp, description: 'must be in the future; the notification leaves every feed then' },
   },
@@ -32,11 +46,12 @@ export const notificationCreateExample = {
   action_url: 'workbuddy://session/789',
   action_label: 'View Session',
   priority: 'high',
+  category: 'task',
   context_data: { session_id: 'session_789', partner_name: 'Sarah' },
   expires_at: '2030-09-30T12:00:00Z',
 };
 
-export const notificationCreated = closed({ success: { const: true }, notification_id: uuid, created_at: timestamp });
+export const notificationCreated = closed({ success: { const: true }, notification_id: uuid, created_at: timestamp, suppressed: suppressedChannels });
 
 export const BATCH_MAX = 100;
 
@@ -66,7 +81,7 @@ export const notificationBatchResult = closed({
     type: 'array',
     items: {
       oneOf: [
-        closed({ index: { type: 'integer' }, success: { const: true }, status: { const: 201 }, notification_id: uuid, external_id: { type: 'string' }, created_at: timestamp }),
+        closed({ index: { type: 'integer' }, success: { const: true }, status: { const: 201 }, notification_id: uuid, external_id: { type: 'string' }, created_at: timestamp, suppressed: suppressedChannels }),
         closed({ index: { type: 'integer' }, success: { const: false }, status: { enum: [400, 403, 409] }, external_id: { type: 'string', description: 'on a 403 or 409: the item\'s external_id' }, error: itemError }, ['external_id']),
       ],
     },
@@ -79,6 +94,8 @@ export const feedQuery = {
   properties: {
     status: { enum: LISTABLE_STATUSES, description: 'default: unread, read and clicked (dismissed and expired are hidden)' },
     app_id: appId,
+    category,
+    notification_type: plainLine(1, 64),
     ...limitOffset(100, 50),
   },
 } as const;
@@ -98,6 +115,7 @@ export const feedItem = closed({
     image_url: { type: ['string', 'null'] },
     icon_url: { type: ['string', 'null'] },
     priority: { enum: PRIORITIES },
+    category: { enum: NOTIFICATION_CATEGORIES },
     status: { enum: LISTABLE_STATUSES },
     context_data: appJsonOut,
     expires_at: nullableTimestamp,
@@ -113,7 +131,7 @@ export const feedItem = closed({
 export const feed = closed({
   success: { const: true },
   notifications: { type: 'array', items: feedItem },
-  unread_count: { type: 'integer', description: 'unread, unexpired notifications (of app_id when given); exact' },
+  unread_count: { type: 'integer', description: 'unread, unexpired notifications (of the filters app_id, category and notification_type when given); exact' },
   pagination: countedPagination,
 });
 

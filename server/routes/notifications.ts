@@ -17,7 +17,7 @@ import { decodeCursor, encodeCursor, INTEGER, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
 
 const feedQueryStatement = sqlStatement<{
-  user_id: string; app_id: string | null; status: string | null; limit: number; offset: number;
+  user_id: string; app_id: string | null; category: string | null; notification_type: string | null; status: string | null; limit: number; offset: number;
   cursor_rank: string | null; cursor_created_us: string | null; cursor_id: string | null;
 }, FeedRow>('notifications/feed');
 const updateState = sqlStatement<{
@@ -78,7 +78,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     requestExample: notificationCreateExample,
     rateLimit: { name: 'notifications', key: perApp },
     idempotent: true,
-    success: { status: 201, description: 'Created', schema: notificationCreated, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z' } },
+    success: { status: 201, description: 'Created', schema: notificationCreated, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z', suppressed: [] } },
     errors: [400, 403, 409, 413, 415, 422, 429],
   }, async ({ params, body, write }) => {
     const expiry = expiryProblem(body, Date.now());
@@ -87,7 +87,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       const [result] = await insertNotifications(client, params.appId, [body], { installRequired: deps.config.installRequired });
       if (result!.outcome === 'refused') throw notInstalled(body.user_id);
       if (result!.outcome === 'duplicate') throw duplicate(body.external_id);
-      return { status: 201, body: { success: true, notification_id: result!.id, created_at: result!.created_at.toISOString() } };
+      return { status: 201, body: { success: true, notification_id: result!.id, created_at: result!.created_at.toISOString(), suppressed: result!.suppressed } };
     });
   });
 
@@ -108,7 +108,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     idempotent: true,
     success: {
       status: 200, description: 'Per-item results', schema: notificationBatchResult,
-      example: { success: true, created: 1, failed: 0, results: [{ index: 0, success: true, status: 201, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', external_id: 'wb_notif_123', created_at: '2025-09-30T10:00:00.000Z' }] },
+      example: { success: true, created: 1, failed: 0, results: [{ index: 0, success: true, status: 201, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', external_id: 'wb_notif_123', created_at: '2025-09-30T10:00:00.000Z', suppressed: [] }] },
     },
     errors: [400, 403, 413, 415, 422, 429],
   }, async ({ ctx, caller, params, body, write }) => {
@@ -129,7 +129,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       valid.forEach(({ index, item }, i) => {
         const result = outcomes[i]!;
         if (result.outcome === 'created') {
-          results[index] = { index, success: true, status: 201, notification_id: result.id, external_id: result.external_id, created_at: result.created_at.toISOString() };
+          results[index] = { index, success: true, status: 201, notification_id: result.id, external_id: result.external_id, created_at: result.created_at.toISOString(), suppressed: result.suppressed };
         } else {
           const error = result.outcome === 'refused' ? notInstalled(item.user_id) : duplicate(item.external_id);
           results[index] = { index, success: false, status: error.status, external_id: item.external_id, error: { code: error.code, message: error.message } };
@@ -140,7 +140,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     });
   });
 
-  defineRoute<{ userId: string }, { status?: string; app_id?: string; limit: number; offset: number; cursor?: string }>(router, deps, {
+  defineRoute<{ userId: string }, { status?: string; app_id?: string; category?: string; notification_type?: string; limit: number; offset: number; cursor?: string }>(router, deps, {
     method: 'get',
     path: '/users/:userId/notifications',
     operationId: 'listUserNotifications',
@@ -155,7 +155,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       status: 200, description: 'A page of the feed', schema: feed,
       example: {
         success: true,
-        notifications: [{ id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', app_id: 'work-buddy', app_name: 'Work Buddy', app_icon: 'https://workbuddy.com/icon.png', external_id: 'wb_notif_123', user_id: 'user_456', notification_type: 'session_reminder', title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', action_url: 'workbuddy://session/789', action_label: 'View Session', image_url: null, icon_url: null, priority: 'high', status: 'unread', context_data: { session_id: 'session_789' }, expires_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z', read_at: null, clicked_at: null, dismissed_at: null, dismissed_from: null, click_action: null }],
+        notifications: [{ id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', app_id: 'work-buddy', app_name: 'Work Buddy', app_icon: 'https://workbuddy.com/icon.png', external_id: 'wb_notif_123', user_id: 'user_456', notification_type: 'session_reminder', title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', action_url: 'workbuddy://session/789', action_label: 'View Session', image_url: null, icon_url: null, priority: 'high', category: 'task', status: 'unread', context_data: { session_id: 'session_789' }, expires_at: null, created_at: '2025-09-30T10:00:00.000Z', updated_at: '2025-09-30T10:00:00.000Z', read_at: null, clicked_at: null, dismissed_at: null, dismissed_from: null, click_action: null }],
         unread_count: 1,
         pagination: { total: 1, limit: 50, offset: 0, has_more: false, next_cursor: null },
       },
@@ -166,7 +166,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     const [rank, createdUs, lastId] = query.cursor ? decodeCursor(query.cursor, [/^[0-3]$/, INTEGER, UUID]) : [null, null, null];
     const [row] = await read((client) =>
       run(client, feedQueryStatement, {
-        user_id: params.userId, app_id: appFilter, status: query.status ?? null, limit: query.limit, offset: query.offset,
+        user_id: params.userId, app_id: appFilter, category: query.category ?? null, notification_type: query.notification_type ?? null, status: query.status ?? null, limit: query.limit, offset: query.offset,
         cursor_rank: rank, cursor_created_us: createdUs, cursor_id: lastId,
       }));
     const items = row?.notifications ?? [];
@@ -247,7 +247,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     return write(async (client) => {
       const [row] = await run<{ updated: number }>(client, readAllStatement, [params.userId, body.app_id ?? null, sourceOf(caller)]);
       const [counts] = await run(client, feedQueryStatement, {
-        user_id: params.userId, app_id: body.app_id ?? null, status: 'unread', limit: 1, offset: 0, cursor_rank: null, cursor_created_us: null, cursor_id: null,
+        user_id: params.userId, app_id: body.app_id ?? null, category: null, notification_type: null, status: 'unread', limit: 1, offset: 0, cursor_rank: null, cursor_created_us: null, cursor_id: null,
       });
       return { status: 200, body: { success: true, updated: row?.updated ?? 0, unread_count: Number(counts?.unread_count ?? 0) } };
     });

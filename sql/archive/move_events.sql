@@ -8,12 +8,12 @@ with batch as (
 ), moved as (
   delete from oriva.platform_events e using batch where e.id = batch.id
   returning e.id, e.seq, e.tx_id, e.app_id, e.user_id, e.event_category, e.event_type, e.entity_type, e.entity_id,
-            e.event_data, e.ip_address, e.user_agent, e.created_at
+            e.event_data, e.ip_address, e.user_agent, e.created_at, e.reaches_user
 )
 insert into oriva.platform_events_archive
   (id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address,
-   user_agent, created_at)
+   user_agent, created_at, reaches_user)
 select id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address,
-       user_agent, created_at
+       user_agent, created_at, reaches_user
   from moved
 on conflict (id) do nothing

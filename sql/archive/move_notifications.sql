@@ -16,9 +16,9 @@ with batch as (
 )
 insert into oriva.platform_notifications_archive
   (id, app_id, external_id, user_id, notification_type, title, body, action_url, action_label, image_url, icon_url,
-   context_data, priority, priority_rank, expires_at, created_at, updated_at, status)
+   context_data, priority, priority_rank, expires_at, created_at, updated_at, status, category)
 select m.id, m.app_id, m.external_id, m.user_id, m.notification_type, m.title, m.body, m.action_url, m.action_label,
        m.image_url, m.icon_url, m.context_data, m.priority, m.priority_rank, m.expires_at, m.created_at, m.updated_at,
-       s.status
+       s.status, m.category
   from moved m left join states s on s.notification_id = m.id
 on conflict (id) do nothing

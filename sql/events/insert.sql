@@ -4,5 +4,5 @@
 select id, seq, created_at
 from oriva.record_events(array(
   select row(:app_id, :user_id, :event_category, :event_type, :entity_type, :entity_id,
-             :event_data::jsonb, :ip_address::inet, :user_agent)::oriva.new_event
+             :event_data::jsonb, :ip_address::inet, :user_agent, true)::oriva.new_event
   where oriva.app_may_reach(:app_id, :user_id, :install_required)))

@@ -16,7 +16,7 @@ ev as (
     select row(i.app_id, i.user_id, 'app', 'installed', 'app', i.app_id,
                jsonb_build_object('source', :source::text, 'app_id', i.app_id, 'user_id', i.user_id,
                                   'installed_at', i.installed_at),
-               null, null)::oriva.new_event
+               null, null, true)::oriva.new_event
     from ins i))
 )
 select a.id as app_id, a.name as app_name, a.icon_url as app_icon,

@@ -10,5 +10,5 @@ from del
 cross join oriva.record_events(array(
   select row(d.app_id, d.user_id, 'app', 'uninstalled', 'app', d.app_id,
              jsonb_build_object('source', :source::text, 'app_id', d.app_id, 'user_id', d.user_id),
-             null, null)::oriva.new_event
+             null, null, true)::oriva.new_event
   from del d)) ev

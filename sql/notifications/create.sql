@@ -1,20 +1,24 @@
 -- Create notifications (one or a batch) in one statement. The routing step
 -- (oriva.route_notifications) decides first: a notification whose recipient it refuses (the user
 -- has not installed the app) is not written at all. For the others: the rows (in item order; a
--- duplicate (app_id, external_id) is skipped); the state row where in_app is delivered; one
--- notification.created event each, carrying the notification; an expiry job for those with
--- expires_at. One array per column, in item order. Returns a row per created notification and a
--- row per refused item (by its position); an item in neither is a duplicate.
+-- duplicate (app_id, external_id) is skipped); the state row where in_app is delivered (not where
+-- the user's preferences suppress it: then no feed entry, no count); one notification.created event
+-- each, carrying the notification and the suppressed channels with their reasons (reaching the
+-- user's live connections only when in_app is delivered); an expiry job for those with expires_at.
+-- One array per column, in item order. Returns a row per created notification (with the reason its
+-- in_app channel was suppressed, if it was) and a row per refused item (by its position); an item in
+-- neither is a duplicate.
 with input as (
   select *
   from unnest(:external_ids::text[], :user_ids::text[], :notification_types::text[], :titles::text[],
               :bodies::text[], :action_urls::text[], :action_labels::text[], :image_urls::text[], :icon_urls::text[],
-              :context_data::jsonb[], :priorities::text[], :expires_at::timestamptz[])
+              :context_data::jsonb[], :priorities::text[], :expires_at::timestamptz[], :categories::text[])
        with ordinality as i (external_id, user_id, notification_type, title, body, action_url, action_label,
-                             image_url, icon_url, context_data, priority, expires_at, ord)
+                             image_url, icon_url, context_data, priority, expires_at, category, ord)
 ),
 routes as (
-  select * from oriva.route_notifications(:app_id, :user_ids::text[], :install_required)
+  select * from oriva.route_notifications(:app_id, :user_ids::text[], :notification_types::text[], :categories::text[],
+                                      :install_required)
 ),
 refused as (
   select ord, min(reason) as reason from routes where decision = 'refuse' group by ord
@@ -22,20 +26,27 @@ refused as (
 n as (
   insert into oriva.platform_notifications
     (app_id, external_id, user_id, notification_type, title, body, action_url, action_label,
-     image_url, icon_url, context_data, priority, expires_at)
+     image_url, icon_url, context_data, priority, expires_at, category)
   select :app_id, external_id, user_id, notification_type, title, body, action_url, action_label,
-         image_url, icon_url, context_data, priority, expires_at
+         image_url, icon_url, context_data, priority, expires_at, category
   from input
   where ord not in (select ord from refused)
   order by ord
   on conflict (app_id, external_id) do nothing
   returning *
 ),
+created as (
+  -- each created row with its item's in_app route (the first item of its external_id)
+  select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed
+  from n
+  join routes r on r.channel = 'in_app'
+               and r.ord = (select min(i.ord) from input i where i.external_id = n.external_id)
+),
 s as (
   insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
-  select n.id, n.app_id, n.user_id, n.expires_at
-  from n
-  where n.user_id in (select r.user_id from routes r where r.channel = 'in_app' and r.decision = 'deliver')
+  select c.id, c.app_id, c.user_id, c.expires_at
+  from created c
+  where c.in_app
 ),
 e as (
   select count(*) as recorded
@@ -44,19 +55,22 @@ e as (
                jsonb_build_object('source', :source::text, 'notification', jsonb_build_object(
                  'id', n.id, 'app_id', n.app_id, 'app_name', a.name, 'app_icon', a.icon_url,
                  'external_id', n.external_id, 'user_id', n.user_id, 'notification_type', n.notification_type,
+                 'category', n.category,
                  'title', n.title, 'body', n.body, 'action_url', n.action_url, 'action_label', n.action_label,
                  'image_url', n.image_url, 'icon_url', n.icon_url, 'context_data', n.context_data,
-                 'priority', n.priority, 'status', 'unread', 'expires_at', n.expires_at, 'created_at', n.created_at)),
-               null, null)::oriva.new_event
-    from n cross join lateral (select a.name, a.icon_url from oriva.apps a where a.id = n.app_id) a))
+                 'priority', n.priority, 'status', 'unread', 'expires_at', n.expires_at, 'created_at', n.created_at),
+                 'suppressed', case when n.suppressed is null then '[]'::jsonb
+                                    else jsonb_build_array(jsonb_build_object('channel', 'in_app', 'reason', n.suppressed)) end),
+               null, null, n.in_app)::oriva.new_event
+    from created n cross join lateral (select a.name, a.icon_url from oriva.apps a where a.id = n.app_id) a))
 ),
 jobs as (
   select count(*) as enqueued
   from (select oriva.enqueue_notification_expiry(n.id, n.expires_at)::text as done
         from n where n.expires_at is not null) j
 )
-select 'created' as outcome, n.external_id, null::bigint as ord, null as reason, n.id, n.created_at
-from n cross join e cross join jobs
+select 'created' as outcome, n.external_id, null::bigint as ord, n.suppressed as reason, n.id, n.created_at
+from created n cross join e cross join jobs
 union all
 select 'refused', null, f.ord, f.reason, null, null
 from refused f

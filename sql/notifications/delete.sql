@@ -9,5 +9,5 @@ select d.id, ev.seq
 from d cross join oriva.record_events(array(
   select row(app_id, user_id, 'notification', 'deleted', 'notification', id::text,
              jsonb_build_object('source', $3::text, 'notification_id', id, 'external_id', external_id),
-             null, null)::oriva.new_event
+             null, null, true)::oriva.new_event
   from d)) ev

@@ -10,7 +10,8 @@ import { JOB } from '../../lib/jobs.js';
 import { makeLogger } from '../../lib/log.js';
 import { IN_FEED_STATUSES, NOTIFICATION_STATUSES, REQUESTABLE_STATUSES, TRANSITIONS } from '../../lib/notification-states.js';
 import { fromRoot } from '../../lib/paths.js';
-import { CHANNELS, ROUTE_REASONS, type Route } from '../../lib/routing.js';
+import { CHANNELS, ROUTE_REASONS, SUPPRESSION_REASONS, type Route } from '../../lib/routing.js';
+import { NOTIFICATION_CATEGORIES } from '../../lib/schemas/notifications.js';
 import { PLATFORM_EVENT_TYPES } from '../../lib/schemas/event-types.js';
 import { taskList, type TaskDeps } from '../../worker/tasks/index.js';
 import { testDatabase } from '../helpers/db.js';
@@ -109,8 +110,9 @@ t.test('event types: every platform event the SQL records is in the catalog (lib
 t.test('the routing step: oriva.route_notifications gives each recipient a route per channel of lib/routing.ts', async (t) => {
   await createApp(db.system, { id: 'router', name: 'Router' });
   await db.system.query(`insert into oriva.app_installations (user_id, app_id) values ('u1', 'router'), ('u2', 'router')`);
-  const route = async (users = ['u1', 'u2'], installRequired = true) => (await db.system.query<Route & { ord: number; user_id: string }>(
-    'select * from oriva.route_notifications($1, $2, $3) order by ord, channel', ['router', users, installRequired])).rows;
+  const route = async (users = ['u1', 'u2'], installRequired = true, types = users.map(() => 'note'), categories = users.map(() => 'system')) =>
+    (await db.system.query<Route & { ord: number; user_id: string }>(
+      'select * from oriva.route_notifications($1, $2, $3, $4, $5) order by ord, channel', ['router', users, types, categories, installRequired])).rows;
 
   const before = await route();
   t.same(sorted(new Set(before.map((r) => r.channel))), sorted(CHANNELS), 'one route per channel in CHANNELS');
@@ -128,9 +130,40 @@ t.test('the routing step: oriva.route_notifications gives each recipient a route
   t.same(stranger.map((r) => `${r.channel}:${r.decision}:${r.reason}`), ['in_app:refuse:not_installed', 'webhook:refuse:not_installed'],
     'the installation rule refuses a user who did not install the app, on every channel');
   t.same((await route(['u3'], false)).map((r) => r.decision), ['deliver', 'deliver'], 'unless INSTALL_REQUIRED is off');
-  for (const r of [...before, ...after, ...stranger]) {
+
+  // The preference rule: each reason of SUPPRESSION_REASONS comes from one switch of u1's document.
+  const documents: Record<string, unknown> = {
+    muted_app: { apps: { router: { muted: true } } },
+    type_off: { apps: { router: { types: { note: { in_app: false } } } } },
+    category_off: { categories: { social: { in_app: false } } },
+    channel_off: { channels: { in_app: false } },
+  };
+  const suppressed: typeof before = [];
+  for (const reason of SUPPRESSION_REASONS) {
+    await db.system.query(`insert into oriva.user_preferences (user_id, document) values ('u1', $1)
+                           on conflict (user_id) do update set document = excluded.document`, [documents[reason]]);
+    const routes = await route(['u1', 'u2'], true, ['note', 'note'], ['social', 'social']);
+    t.same(routes.map((r) => `${r.user_id}:${r.channel}:${r.decision}:${r.reason}`),
+      [`u1:in_app:suppress:${reason}`, 'u1:webhook:deliver:subscribed', 'u2:in_app:deliver:default', 'u2:webhook:deliver:subscribed'],
+      `${reason}: u1's in_app suppressed, the app's webhook not; u2 unaffected`);
+    suppressed.push(...routes);
+  }
+  const security = await route(['u1'], true, ['note'], ['security']);
+  t.same(security[0]!.decision, 'deliver', 'security passes a channel switch in_app');
+  t.same(Object.keys(documents).sort(), sorted(SUPPRESSION_REASONS), 'every reason has a case');
+  for (const r of [...before, ...after, ...stranger, ...suppressed]) {
     t.ok((ROUTE_REASONS[r.decision] as readonly string[]).includes(r.reason), `${r.decision}/${r.reason} is a reason of lib/routing.ts`);
   }
+});
+
+t.test('notification categories: the domain oriva.notification_category and NOTIFICATION_CATEGORIES agree', async (t) => {
+  const candidates = [...NOTIFICATION_CATEGORIES, 'marketing', 'Security', ''];
+  const accepted: string[] = [];
+  for (const c of candidates) {
+    const ok = await db.system.query('select $1::oriva.notification_category', [c]).then(() => true, () => false);
+    if (ok) accepted.push(c);
+  }
+  t.same(sorted(accepted), sorted(NOTIFICATION_CATEGORIES));
 });
 
 t.test("the platform's own event categories: oriva.is_reserved_category and RESERVED_EVENT_CATEGORIES agree", async (t) => {

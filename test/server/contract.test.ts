@@ -16,10 +16,10 @@ const headers = (values: Record<string, string> = {}) => (name: string) => value
 const limitHeaders = { 'X-RateLimit-Limit': '500', 'X-RateLimit-Remaining': '499', 'X-RateLimit-Reset': '1764748800' };
 
 t.test('a reply with a field the document does not describe is caught, naming it', async (t) => {
-  const created = { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z' };
+  const created = { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z', suppressed: [] };
   t.same(undocumented(spec('createNotification'), { status: 201, body: created }, headers(limitHeaders)), [], 'the documented reply passes');
   t.same(undocumented(spec('createNotification'), { status: 201, body: { ...created, debug: 'x' } }, headers(limitHeaders)), ['body/debug is not a known field']);
-  t.same(undocumented(spec('createNotification'), { status: 201, body: { success: true, created_at: created.created_at } }, headers(limitHeaders)), ['body/notification_id is required']);
+  t.same(undocumented(spec('createNotification'), { status: 201, body: { success: true, created_at: created.created_at, suppressed: [] } }, headers(limitHeaders)), ['body/notification_id is required']);
   t.same(undocumented(spec('createNotification'), { status: 200, body: created }, headers(limitHeaders)), ['status 200 is not the documented 201']);
   t.same(undocumented(spec('createNotification'), { status: 201, body: created }, headers()), [
     'header X-RateLimit-Limit is "", not an integer', 'header X-RateLimit-Remaining is "", not an integer', 'header X-RateLimit-Reset is "", not an integer',
