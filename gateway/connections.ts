@@ -10,8 +10,9 @@ import type { GatewayMetrics } from './metrics.js';
 import type { GatewayOptions } from '../lib/config.js';
 import type { Holder } from './registry.js';
 import {
-  CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, readyFrame, subscribedFrame,
+  CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, preferencesFrame, readyFrame, subscribedFrame,
 } from './protocol.js';
+import type { PreferencesChange } from './listener.js';
 import type { Frame, Transport } from './transport.js';
 
 const replayQuery = sqlStatement<{ after: number; up_to: number; user_id: string | null; app_id: string | null; max_rows: number }, EventRow>('gateway/replay');
@@ -228,6 +229,12 @@ export class Hub {
       else this.sendMany(conn, frames);
     }
     if (countUsers.size > 0) this.queueCounts([...countUsers]);
+  }
+
+  /** preferences.updated to the user's own connections (not to apps: a user's preferences are theirs). */
+  preferencesChanged(change: PreferencesChange): void {
+    const frame = preferencesFrame(change.revision, change.updated_at);
+    for (const conn of this.byUser.get(change.user_id) ?? []) if (conn.route.kind === 'user') this.send(conn, frame);
   }
 
   /** Unread counts to the user connections of these users (or only to `only`), in order. */

@@ -55,6 +55,7 @@ export async function startGateway(
     onEvents: (rows, notifiedAt) => hub?.dispatch(rows, notifiedAt),
     onConnected: () => watch?.checkAll(),
     onKeysChanged: (appId) => watch?.changed(appId),
+    onPreferencesChanged: (change) => hub?.preferencesChanged(change),
   });
   const metrics = new GatewayMetrics({ connections: () => hub?.counts() ?? { user: 0, app: 0 }, hwm: () => listener.hwm, listening: () => listener.listening, releaseLagMs: () => listener.releaseLagMs() });
   hub = new Hub(pool, log, options, metrics, () => listener.hwm);

@@ -31,7 +31,9 @@ const writersSettled = sqlFile('gateway/writers_settled');
 const settledRange = sqlFile('gateway/settled_range');
 const listenQuery = sqlFile('gateway/listen');
 const listenKeysQuery = sqlFile('gateway/listen_keys');
+const listenPreferencesQuery = sqlFile('gateway/listen_preferences');
 const KEYS_CHANNEL = 'oriva_keys';
+const PREFERENCES_CHANNEL = 'oriva_preferences';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -42,6 +44,26 @@ export interface ListenerHooks {
   onConnected?(): void;
   /** An app's keys or the app changed (channel oriva_keys, payload = app id). */
   onKeysChanged?(appId: string): void;
+  /** A user's preferences changed (channel oriva_preferences). */
+  onPreferencesChanged?(change: PreferencesChange): void;
+}
+
+export interface PreferencesChange {
+  user_id: string;
+  revision: number;
+  updated_at: string;
+}
+
+/** The payload of oriva_preferences, or null when it is not one (never from our trigger). */
+function preferencesChange(payload: string | undefined): PreferencesChange | null {
+  try {
+    const value = JSON.parse(payload ?? '') as Partial<PreferencesChange>;
+    return typeof value.user_id === 'string' && typeof value.revision === 'number' && typeof value.updated_at === 'string'
+      ? { user_id: value.user_id, revision: value.revision, updated_at: value.updated_at }
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 export class EventListener {
@@ -170,6 +192,11 @@ export class EventListener {
         if (message.payload) this.hooks.onKeysChanged?.(message.payload);
         return;
       }
+      if (message.channel === PREFERENCES_CHANNEL) {
+        const change = preferencesChange(message.payload);
+        if (change) this.hooks.onPreferencesChanged?.(change);
+        return;
+      }
       const seq = /"seq"\s*:\s*(\d+)/.exec(message.payload ?? '')?.[1];
       if (seq) this.notifiedAt.set(Number(seq), performance.now());
       this.wakeNotify();
@@ -182,9 +209,10 @@ export class EventListener {
     await client.connect();
     await client.query(listenQuery.text);
     await client.query(listenKeysQuery.text);
+    await client.query(listenPreferencesQuery.text);
     this.listening = true;
     this.reconnectDelay = this.options.reconnectMinMs;
-    this.log.debug('listening on oriva_events and oriva_keys');
+    this.log.debug('listening on oriva_events, oriva_keys and oriva_preferences');
     this.hooks.onConnected?.();
     this.kick(); // catch up on whatever committed while we were not listening
   }

@@ -74,6 +74,9 @@ export const eventFrame = (row: EventRow, omitted?: string): Buffer =>
     : { type: 'event', ...toEventMessage(row) }));
 export const readyFrame = (connectionId: string, seq: number) => JSON.stringify({ type: 'ready', connection_id: connectionId, seq });
 export const countsFrame = (unread: number) => JSON.stringify({ type: 'counts', unread });
+/** The user's preference document changed (not replayed on resume: a client reads it again on ready). */
+export const preferencesFrame = (revision: number, updatedAt: string) =>
+  JSON.stringify({ type: 'preferences.updated', revision, updated_at: new Date(updatedAt).toISOString() });
 export const subscribedFrame = (events: string[]) => JSON.stringify({ type: 'subscribed', events });
 export const errorFrame = (code: string, message: string) => JSON.stringify({ type: 'error', code, message });
 export const pongFrame = () => '{"type":"pong"}';

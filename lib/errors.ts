@@ -22,6 +22,7 @@ export const unauthorized = (message = 'Missing or invalid credentials') => new 
 export const forbidden = (message = 'Not allowed to act on this resource') => new AppError(403, 'forbidden', message);
 export const notFound = (message = 'Not found') => new AppError(404, 'not_found', message);
 export const conflict = (message: string, details?: unknown) => new AppError(409, 'conflict', message, details);
+export const preconditionFailed = (message: string) => new AppError(412, 'precondition_failed', message);
 
 /** Node socket errors and Postgres SQLSTATEs that mean "the database cannot be reached right now". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -16,6 +16,8 @@ export interface Reply {
   body: unknown;
   /** Answered from the stored response of an earlier request with the same key. */
   replayed?: boolean;
+  /** Headers of this reply (the documented ones only: ETag on a versioned resource). */
+  headers?: Record<string, string>;
 }
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';

@@ -6,6 +6,7 @@ import type { RouteDeps } from './define.js';
 import { eventRoutes } from './events.js';
 import { eventTypeRoutes } from './event-types.js';
 import { installationRoutes } from './installations.js';
+import { preferenceRoutes } from './preferences.js';
 import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
@@ -16,6 +17,7 @@ export function apiRouter(appDeps: AppDeps): Router {
   eventRoutes(router, deps);
   eventTypeRoutes(router, deps);
   installationRoutes(router, deps);
+  preferenceRoutes(router, deps);
   notificationRoutes(router, deps);
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);

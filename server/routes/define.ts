@@ -5,7 +5,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { inTransaction, type PoolClient } from '../../lib/db.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, preconditionFailed } from '../../lib/errors.js';
 import type { JsonSchema } from '../../lib/schemas/common.js';
 import { decryptSecret, encryptSecret, type Keyring } from '../../lib/secrets.js';
 import type { AppDeps } from '../app.js';
@@ -41,6 +41,11 @@ export interface RouteSpec {
   idempotent?: boolean;
   /** The reply holds a secret: the idempotency table keeps it encrypted (lib/secrets.ts), never as text. */
   replyHoldsSecret?: boolean;
+  /**
+   * A versioned resource: the success reply carries ETag: "<revision>", and a write honours
+   * If-Match (412 when the resource moved on). The handler reads If-Match with ifMatchRevision.
+   */
+  versioned?: boolean;
   success: {
     status: number; description: string; schema?: JsonSchema; example?: unknown;
     /** A second status with the same body, e.g. 200 for a PUT that found it already there (201 when it made it). */
@@ -95,6 +100,7 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
     if (limiters) await limiters(ctx, rest);
     else await rest();
     if (!reply) return;
+    for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
     if (checkResponses) assertDocumented(spec, reply, ctx);
     send(ctx, reply);
   };
@@ -144,6 +150,19 @@ function unsealReply(ring: Keyring, stored: Reply, appId: string): Reply {
 }
 
 const INTEGER_HEADER = /^\d+$/;
+const REVISION_TAG = /^"(\d+)"$/;
+
+/** The ETag of a versioned resource at this revision. */
+export const revisionTag = (revision: number) => `"${revision}"`;
+
+/** The revision an If-Match header names: null without one; a 412 when it names none (or several, or *). */
+export function ifMatchRevision(ctx: Context): number | null {
+  const header = ctx.get('If-Match');
+  if (!header) return null;
+  const match = REVISION_TAG.exec(header.trim());
+  if (!match) throw preconditionFailed('If-Match must be one ETag of this resource, e.g. "3"');
+  return Number(match[1]);
+}
 export const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
 
 /**
@@ -163,6 +182,10 @@ export function undocumented(spec: RouteSpec, reply: Reply, header: (name: strin
     }
   }
   if (reply.replayed && !spec.idempotent) problems.push('Idempotent-Replayed on an operation without Idempotency-Key');
+  if (spec.versioned && !REVISION_TAG.test(header('ETag'))) problems.push(`header ETag is ${JSON.stringify(header('ETag'))}, not a revision tag`);
+  for (const name of Object.keys(reply.headers ?? {})) {
+    if (!(name === 'ETag' && spec.versioned)) problems.push(`header ${name} is not documented`);
+  }
   return problems;
 }
 

@@ -30,6 +30,7 @@ const descriptions: Record<number, string> = {
   403: "Another app's path or object, or another user's feed",
   404: 'Not found',
   409: 'Duplicate (external_id for this app), or the same Idempotency-Key still in flight',
+  412: 'If-Match names a revision that is no longer current: read the resource again and retry',
   413: 'Body too large',
   415: 'Body is not JSON',
   422: 'Idempotency-Key reused with a different request',
@@ -72,6 +73,13 @@ function parameters(spec: RouteSpec) {
       schema: { type: 'string', minLength: 1, maxLength: 255 },
     });
   }
+  if (spec.versioned && spec.method !== 'get') {
+    params.push({
+      name: 'If-Match', in: 'header', required: false,
+      description: 'The ETag this change is based on: 412 when the resource has changed since (another tab, another device). Without it the change applies to whatever is current.',
+      schema: { type: 'string', pattern: '^"\\d+"$', examples: ['"3"'] },
+    });
+  }
   return params;
 }
 
@@ -87,8 +95,14 @@ function operation(spec: RouteSpec) {
   const success = spec.success;
   const documented = (description: string) => ({
     description,
-    ...(limited || spec.idempotent
-      ? { headers: { ...(limited ? rateLimitHeaders : {}), ...(spec.idempotent ? { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } } : {}) } }
+    ...(limited || spec.idempotent || spec.versioned
+      ? {
+          headers: {
+            ...(limited ? rateLimitHeaders : {}),
+            ...(spec.idempotent ? { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } } : {}),
+            ...(spec.versioned ? { ETag: { $ref: '#/components/headers/ETag' } } : {}),
+          },
+        }
       : {}),
     ...(success.schema || success.example !== undefined
       ? { content: { 'application/json': { schema: success.schema ?? { type: 'object' }, ...(success.example !== undefined ? { example: success.example } : {}) } } }
@@ -175,6 +189,7 @@ export function openApiDocument(): Record<string, unknown> {
         'X-RateLimit-Reset': { description: 'When the window ends (Unix seconds)', schema: { type: 'integer' } },
         'Retry-After': { description: 'Seconds until a request may succeed', schema: { type: 'integer' } },
         'WWW-Authenticate': { description: 'The scheme to authenticate with', schema: { const: WWW_AUTHENTICATE } },
+        ETag: { description: 'The revision of a versioned resource, e.g. "3": send it back as If-Match to change it only if nobody else has', required: true, schema: { type: 'string', pattern: '^"\\d+"$' } },
         'Idempotent-Replayed': { description: 'Present when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { const: 'true' } },
       },
     },
