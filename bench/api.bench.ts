@@ -13,6 +13,7 @@ import { freePort } from '../lib/listen.js';
 import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
 import { insertNotifications, type NewNotification } from '../lib/notifications.js';
+import { normalise } from '../lib/preferences.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
 
@@ -37,7 +38,19 @@ try {
   const appAuth = `Bearer ${app.api_key}`;
   // The users the bench writes to installed the app (INSTALL_REQUIRED is on by default): every create
   // pays the installation check, as in production.
-  await system.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app'), ('feed_user', 'bench-app')`);
+  await system.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app'), ('feed_user', 'bench-app'), ('prefs_user', 'bench-app')`);
+  // prefs_user saved a preference document (issue 14) as a busy user would: settings for 20 apps with
+  // a few types each, categories, quiet hours, an email address. None of it holds bench-app's
+  // notifications back, so both users' creates do the same writes; the difference is the rule's cost.
+  const apps = Array.from({ length: 20 }, (_, i) => `other-app-${i}`);
+  for (const id of apps) await createApp(system, { id, name: id, platform: false });
+  const document = normalise({
+    categories: { social: { email: false }, task: { email: false } },
+    apps: Object.fromEntries(apps.map((id, i) => [id, { muted: i % 3 === 0, types: { digest: { email: false }, reminder: { in_app: i % 2 === 0 } } }])),
+    quiet_hours: { start: '22:00', end: '07:00', timezone: 'Europe/Berlin' },
+    email: { address: 'prefs_user@example.com', delay_seconds: 600 },
+  });
+  await system.query(`insert into oriva.user_preferences (user_id, document) values ('prefs_user', $1)`, [JSON.stringify(document)]);
 
   // The server, in its own process.
   const port = await freePort();
@@ -52,8 +65,8 @@ try {
   await waitFor(`${url}/readyz`);
   const cpu = () => processCpuSeconds(server!.pid!);
 
-  const notification = (externalId: string) => ({
-    external_id: externalId, user_id: 'bench_user', notification_type: 'session_reminder',
+  const notification = (externalId: string, userId = 'bench_user') => ({
+    external_id: externalId, user_id: userId, notification_type: 'session_reminder',
     title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', priority: 'high',
     action_url: 'workbuddy://session/789', context_data: { session_id: 'session_789' },
   });
@@ -80,7 +93,22 @@ try {
   console.log(`POST notification max (${CONCURRENCY} concurrent): ${max.perSecond.toFixed(0)} req/s, ${show(max)}; server CPU ${(maxCpu / SECONDS * 100).toFixed(0)}% of a core`);
   console.log(`  ratio to direct SQL: ${(ratio * 100).toFixed(0)}% (target ≥ 50%) ${ratio >= 0.5 ? 'OK' : 'MISSED'}`);
 
-  // 3. Fixed arrival rates (open model): evenly spaced requests, latency from each scheduled start.
+  // 3. With a stored preference document (issue 14): creates for prefs_user against creates for
+  // bench_user (no document), interleaved in rounds so that drift in the machine hits both alike.
+  const postFor = (userId: string) => (): LoadRequest =>
+    ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`bench-${posted++}`, userId)) });
+  const rounds = 3;
+  let withoutDocument = 0;
+  let withDocument = 0;
+  for (let round = 0; round < rounds; round++) {
+    withoutDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
+    withDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('prefs_user'))).perSecond / rounds;
+  }
+  const preferenceRatio = withDocument / withoutDocument;
+  console.log(`POST notification max, user with a stored preference document: ${withDocument.toFixed(0)} req/s; without one: ${withoutDocument.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+  console.log(`  ratio: ${(preferenceRatio * 100).toFixed(0)}% (target ≥ 90%) ${preferenceRatio >= 0.9 ? 'OK' : 'MISSED'}`);
+
+  // 4. Fixed arrival rates (open model): evenly spaced requests, latency from each scheduled start.
   for (const rate of [250, 500, 1000]) {
     before = cpu();
     const r = await openLoad(client, { rate, seconds: SECONDS }, post);
@@ -88,7 +116,7 @@ try {
     console.log(`POST notification at ${rate} req/s: achieved ${r.perSecond.toFixed(0)} req/s, ${show(r)}; server CPU ${((cpu() - before) / SECONDS * 100).toFixed(0)}%${target}`);
   }
 
-  // 4. Batch endpoint: 100 notifications per request, one transaction each.
+  // 5. Batch endpoint: 100 notifications per request, one transaction each.
   let batches = 0;
   const batchRequest = (): LoadRequest => {
     const b = batches++;
@@ -99,7 +127,7 @@ try {
   const perSecond = batch.perSecond * 100;
   console.log(`batch endpoint (100 per request, 4 concurrent): ${perSecond.toFixed(0)} notifications/s, ${show(batch)}; server CPU ${((cpu() - before) / SECONDS * 100).toFixed(0)}% (target ≥ 10,000) ${perSecond >= 10_000 ? 'OK' : 'MISSED'}`);
 
-  // 5. Feed query for a user with 10,000 notifications.
+  // 6. Feed query for a user with 10,000 notifications.
   for (let i = 0; i < 100; i++) {
     await inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', Array.from({ length: 100 }, (_, j) => ({
       external_id: `feed-${i}-${j}`, user_id: 'feed_user', notification_type: 'digest', title: `Item ${i}-${j}`, body: 'Body',

@@ -16,6 +16,7 @@ const errorExamples: Record<number, { code: string; message: string; details?: u
   403: { code: 'forbidden', message: 'An API key acts only for its own app' },
   404: { code: 'not_found', message: 'Notification not found' },
   409: { code: 'conflict', message: 'A notification with this external_id already exists for this app' },
+  412: { code: 'precondition_failed', message: 'The preferences changed since the If-Match revision (another tab or device): read them again and retry' },
   413: { code: 'payload_too_large', message: 'The request body is larger than 65536 bytes' },
   415: { code: 'unsupported_media_type', message: 'The request body must be JSON (Content-Type: application/json)' },
   422: { code: 'idempotency_key_reused', message: 'This Idempotency-Key was used with a different request in the last 24 hours' },
@@ -172,6 +173,7 @@ export function openApiDocument(): Record<string, unknown> {
     tags: [
       { name: 'Events', description: 'Generic events an app publishes, and its event log' },
       { name: 'Installations', description: 'Which apps a user lets reach them: an app reaches only the users who installed it' },
+      { name: 'Preferences', description: 'What reaches a user: channels, categories, apps and types, quiet hours, email — one document, applied when a notification is created' },
       { name: 'Notifications', description: "Notifications for users, their shared state, and a user's aggregated feed" },
       { name: 'Webhooks', description: 'Subscriptions to event types, signed deliveries, the delivery log and replays' },
     ],

@@ -131,7 +131,10 @@ t.test('a resume point older than the live table gets a gap message, then live e
   const old = await publish('hank', 3);
   await db.system.query(`
     with moved as (delete from oriva.platform_events where seq = any($1) returning *)
-    insert into oriva.platform_events_archive select * from moved`, [old.slice(0, 2)]);
+    insert into oriva.platform_events_archive
+      (id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent, created_at)
+    select id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent, created_at
+      from moved`, [old.slice(0, 2)]);
   await released(gw, old[2]!);
   const client = await Client.open(t, gw, { headers: auth, query: { after: old[0]! - 1 } });
   const gap = await client.next((m) => m.type === 'gap');

@@ -42,7 +42,7 @@ t.test("over HTTP: a user token never reads another user's feed", async (t) => {
 t.test('row-level security: the same statements with the app filter removed still see only the actor’s rows', async (t) => {
   const api = db.pool('oriva_api');
   const feed = sqlStatement<Record<string, unknown>, { notifications: { title: string }[]; unread_count: number }>('notifications/feed');
-  const feedOfAlice = { user_id: 'alice', app_id: null, status: null, limit: 50, offset: 0, cursor_rank: null, cursor_created_us: null, cursor_id: null };
+  const feedOfAlice = { user_id: 'alice', app_id: null, category: null, notification_type: null, status: null, limit: 50, offset: 0, cursor_rank: null, cursor_created_us: null, cursor_id: null };
   const asA = await inTransaction(api, { appId: 'app-a' }, (c) => run(c, feed, feedOfAlice));
   t.same(asA[0]!.notifications.map((n) => n.title), ['from A'], 'feed without app filter, acting as app A');
   t.equal(asA[0]!.unread_count, 1);
