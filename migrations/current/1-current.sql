@@ -161,3 +161,41 @@ create or replace function oriva.route_notifications(app_id text, user_ids text[
            case when not r.reachable then 'not_installed' when h.heard then 'subscribed' else 'no_subscribed_webhook' end
       from recipients r cross join app_webhooks h
   $$;
+
+-- Quiet hours (DESIGN §9, asked by the email channel of §10): is this document's window open at
+-- `at`, and until when? The window is wall-clock time in the document's zone ({"start":"22:00",
+-- "end":"07:00","timezone":"Europe/Berlin"}); it crosses midnight when end <= start, and start = end
+-- means no window. Each local bound becomes an instant in its own day's offset, so a window across a
+-- DST change is an hour shorter or longer. A bound in the hour that does not exist (spring forward)
+-- is read in the offset before the change (02:30 Berlin on the change day = 03:30 CEST); a bound in
+-- the hour that occurs twice (fall back) is the later, standard-time one — PostgreSQL's rules for
+-- `timestamp at time zone`. Always one row: (false, null) outside a window or with no quiet hours.
+create or replace function oriva.quiet_hours_at(quiet_hours jsonb, at timestamptz)
+  returns table (in_quiet boolean, quiet_until timestamptz)
+  language sql stable
+  set search_path = pg_catalog
+  as $$
+  with q as (
+    select (quiet_hours->>'start')::time as starts, (quiet_hours->>'end')::time as ends, quiet_hours->>'timezone' as zone
+    where jsonb_typeof(quiet_hours) = 'object'
+  ),
+  windows as (
+    -- the windows that start on the local day of `at` and on the day before (one may still be open)
+    select (day + q.starts) at time zone q.zone as opens,
+           (day + case when q.ends > q.starts then 0 else 1 end + q.ends) at time zone q.zone as closes
+    from q, lateral (values ((at at time zone q.zone)::date - 1), ((at at time zone q.zone)::date)) as d (day)
+    where q.starts <> q.ends
+  )
+  select count(*) > 0, max(closes) from windows where opens <= at and at < closes
+$$;
+
+-- The same question for a user: their stored document's quiet hours at `at`.
+create or replace function oriva.user_quiet_hours_at(user_id text, at timestamptz)
+  returns table (in_quiet boolean, quiet_until timestamptz)
+  language sql stable
+  set search_path = pg_catalog
+  as $$
+  select w.in_quiet, w.quiet_until
+  from (select (select p.document->'quiet_hours' from oriva.user_preferences p where p.user_id = user_quiet_hours_at.user_id) as doc) u,
+       oriva.quiet_hours_at(u.doc, at) w
+$$;
