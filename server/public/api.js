@@ -9,8 +9,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, bearer, body) {
-  const headers = { accept: 'application/json', authorization: `Bearer ${bearer}` };
+async function request(method, path, bearer, body, extraHeaders = {}) {
+  const headers = { accept: 'application/json', authorization: `Bearer ${bearer}`, ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
@@ -38,6 +38,10 @@ export function userApi(token, userId) {
     readAll: () => request('POST', `/api/v1/users/${enc(userId)}/notifications/read-all`, token, {}),
     apps: () => request('GET', `/api/v1/users/${enc(userId)}/apps`, token),
     uninstall: (appId) => request('DELETE', `/api/v1/users/${enc(userId)}/apps/${enc(appId)}`, token),
+    preferences: () => request('GET', `/api/v1/users/${enc(userId)}/preferences`, token),
+    /** A JSON Merge Patch, applied only if the stored document is still at `revision` (else 412). */
+    patchPreferences: (patch, revision) =>
+      request('PATCH', `/api/v1/users/${enc(userId)}/preferences`, token, patch, { 'if-match': `"${revision}"` }),
   };
 }
 

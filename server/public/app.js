@@ -3,6 +3,7 @@ import { ApiError, getJson, readTokenClaims, sendAsApp, userApi } from './api.js
 import { AppsView } from './apps.js';
 import { Feed } from './feed.js';
 import { LiveConnection } from './live.js';
+import { SettingsView } from './settings.js';
 import { FeedView, safeActionUrl } from './view.js';
 
 const TOKEN_KEY = 'oriva.notifications.token';
@@ -40,10 +41,28 @@ const ui = {
   appsError: $('apps-error'),
   uninstallDialog: $('uninstall-dialog'),
   uninstallName: $('uninstall-name'),
+  settingsOpen: $('settings-open'),
+  settings: {
+    dialog: $('settings-dialog'),
+    form: $('settings-form'),
+    switches: $('settings-switches'),
+    apps: $('settings-apps'),
+    appsEmpty: $('settings-apps-empty'),
+    quietEnabled: $('quiet-enabled'),
+    quietStart: $('quiet-start'),
+    quietEnd: $('quiet-end'),
+    zone: $('quiet-zone'),
+    email: $('email-address'),
+    notice: $('settings-notice'),
+    error: $('settings-error'),
+    status: $('settings-status'),
+    close: $('settings-close'),
+  },
   announcer: $('announcer'),
 };
 
 const page = { config: null, dev: null, session: null };
+const settings = new SettingsView(ui.settings);
 
 function announce(text) {
   // re-setting the same text is not announced again; clear first
@@ -80,6 +99,11 @@ class Session {
     this.feed = new Feed();
     this.view = new FeedView(ui.feed, ui.empty);
     this.appsView = new AppsView(ui.apps, ui.appsEmpty);
+    this.settings = settings;
+    settings.use({
+      load: () => this.api.preferences(),
+      save: (patch, revision) => this.api.patchPreferences(patch, revision),
+    });
     this.installed = [];
     this.live = null;
     this.clock = null;
@@ -94,7 +118,11 @@ class Session {
       url: gatewayUrl(),
       token: this.token,
       onMessage: (message) => this.onMessage(message),
-      onState: showConnection,
+      onState: (state) => {
+        showConnection(state);
+        // (re)connected: a preferences.updated may have been missed while away
+        if (state === 'live' && this.settings.isOpen && !this.settings.dirty) this.settings.reload();
+      },
       resync: () => this.sync().catch((err) => this.onError(err)),
     });
     this.live.start();
@@ -103,6 +131,7 @@ class Session {
 
   stop() {
     this.live?.stop();
+    this.settings.use(null);
     clearInterval(this.clock);
     ui.feed.replaceChildren();
     showConnection('idle');
@@ -179,6 +208,10 @@ class Session {
   }
 
   onMessage(message) {
+    if (message.type === 'preferences.updated') {
+      this.settings.changedElsewhere(message.revision);
+      return;
+    }
     if (message.type === 'event' && message.event_category === 'app') this.loadApps().catch((err) => this.onError(err));
     const result = this.feed.applyMessage(message);
     if (result.changed) this.render();
@@ -269,6 +302,7 @@ async function signIn(token) {
   ui.signOut.hidden = false;
   ui.devPanel.hidden = !page.dev;
   ui.appsPanel.hidden = false;
+  ui.settingsOpen.hidden = false;
   if (page.dev) ui.devAppId.textContent = page.dev.app_id;
 }
 
@@ -279,6 +313,7 @@ function signOut(message = '') {
   ui.inbox.hidden = true;
   ui.devPanel.hidden = true;
   ui.appsPanel.hidden = true;
+  ui.settingsOpen.hidden = true;
   ui.who.hidden = true;
   ui.signOut.hidden = true;
   ui.badge.hidden = true;
@@ -310,6 +345,7 @@ ui.signInForm.addEventListener('submit', async (event) => {
 });
 
 ui.signOut.addEventListener('click', () => signOut());
+ui.settingsOpen.addEventListener('click', () => page.session && settings.open(page.session.installed));
 ui.markAllRead.addEventListener('click', () => page.session?.markAllRead());
 
 ui.feed.addEventListener('click', (event) => {

@@ -12,6 +12,7 @@ import { IN_FEED_STATUSES, NOTIFICATION_STATUSES, REQUESTABLE_STATUSES, TRANSITI
 import { fromRoot } from '../../lib/paths.js';
 import { CHANNELS, ROUTE_REASONS, SUPPRESSION_REASONS, type Route } from '../../lib/routing.js';
 import { NOTIFICATION_CATEGORIES } from '../../lib/schemas/notifications.js';
+import { CHANNEL_SWITCHES } from '../../lib/schemas/preferences.js';
 import { PLATFORM_EVENT_TYPES } from '../../lib/schemas/event-types.js';
 import { taskList, type TaskDeps } from '../../worker/tasks/index.js';
 import { testDatabase } from '../helpers/db.js';
@@ -19,6 +20,8 @@ import { testDatabase } from '../helpers/db.js';
 // The page's feed model is browser JavaScript without types; imported by a path held in a variable.
 const pageFeed = '../../server/public/feed.js';
 const { HIDDEN_STATUSES, STATUS_OF_EVENT } = (await import(pageFeed)) as { HIDDEN_STATUSES: Set<string>; STATUS_OF_EVENT: Record<string, string> };
+const pageSettings = '../../server/public/settings.js';
+const settingsPage = (await import(pageSettings)) as { CATEGORIES: string[]; CHANNELS: string[] };
 
 const db = await testDatabase(t);
 const sorted = (values: Iterable<string>) => [...values].sort();
@@ -164,6 +167,8 @@ t.test('notification categories: the domain oriva.notification_category and NOTI
     if (ok) accepted.push(c);
   }
   t.same(sorted(accepted), sorted(NOTIFICATION_CATEGORIES));
+  t.same(settingsPage.CATEGORIES, [...NOTIFICATION_CATEGORIES], "the settings page's categories");
+  t.same(settingsPage.CHANNELS, [...CHANNEL_SWITCHES], "the settings page's channel switches (lib/schemas/preferences.ts)");
 });
 
 t.test("the platform's own event categories: oriva.is_reserved_category and RESERVED_EVENT_CATEGORIES agree", async (t) => {

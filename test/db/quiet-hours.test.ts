@@ -11,7 +11,7 @@ interface Answer { in_quiet: boolean; quiet_until: string | null }
 async function quietAt(window: { start: string; end: string; timezone: string } | null, at: string): Promise<Answer> {
   const { rows: [row] } = await db.system.query<{ in_quiet: boolean; quiet_until: Date | null }>(
     'select in_quiet, quiet_until from oriva.quiet_hours_at($1::jsonb, $2::timestamptz)', [JSON.stringify(window), at]);
-  return { in_quiet: row.in_quiet, quiet_until: row.quiet_until?.toISOString() ?? null };
+  return { in_quiet: row!.in_quiet, quiet_until: row!.quiet_until?.toISOString() ?? null };
 }
 
 const open = (until: string): Answer => ({ in_quiet: true, quiet_until: until });
@@ -91,7 +91,7 @@ t.test("a user's stored quiet hours", async (t) => {
     (await db.system.query<{ in_quiet: boolean; quiet_until: Date | null }>(
       'select in_quiet, quiet_until from oriva.user_quiet_hours_at($1, $2)', [user, at])).rows;
   const [tokyo] = await ask('quiet-user', '2026-06-01T14:00:00Z'); // 23:00 in Tokyo (UTC+9, no DST)
-  t.same({ in_quiet: tokyo.in_quiet, quiet_until: tokyo.quiet_until?.toISOString() }, { in_quiet: true, quiet_until: '2026-06-01T22:00:00.000Z' });
+  t.same({ in_quiet: tokyo!.in_quiet, quiet_until: tokyo!.quiet_until?.toISOString() }, { in_quiet: true, quiet_until: '2026-06-01T22:00:00.000Z' });
   t.same(await ask('quiet-user', '2026-06-01T03:00:00Z'), [{ in_quiet: false, quiet_until: null }], 'noon in Tokyo');
   t.same(await ask('someone-without-preferences', '2026-06-01T14:00:00Z'), [{ in_quiet: false, quiet_until: null }]);
 });
