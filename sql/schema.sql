@@ -3,6 +3,9 @@
 
 create schema oriva;
 
+create domain oriva.notification_category as text
+  CHECK ((VALUE = ANY (ARRAY['security'::text, 'system'::text, 'social'::text, 'task'::text])));
+
 create domain oriva.notification_status as text
   CHECK ((VALUE = ANY (ARRAY['unread'::text, 'read'::text, 'clicked'::text, 'dismissed'::text, 'expired'::text])));
 
@@ -125,6 +128,18 @@ begin
   return true;
 end $$;
 
+create function oriva.in_app_suppressions(app_id text, user_ids text[], notification_types text[], categories text[]) returns TABLE(ord bigint, reason text)
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select r.ord, s.reason
+      from unnest(user_ids, notification_types, categories) with ordinality as r (user_id, notification_type, category, ord)
+      join oriva.user_preferences p on p.user_id = r.user_id
+      cross join lateral (select oriva.preference_suppression(p.document, in_app_suppressions.app_id, r.notification_type,
+                                                              r.category, 'in_app') as reason) s
+     where s.reason is not null
+  $$;
+
 create function oriva.in_feed(status text, expires_at timestamp with time zone) returns boolean
   language sql stable
   as $$ select status in ('unread', 'read', 'clicked') and (expires_at is null or expires_at > now()) $$;
@@ -159,6 +174,37 @@ create function oriva.notification_owner(p_id uuid) returns TABLE(app_id text, u
   set search_path = pg_catalog
   as $$ select n.app_id, n.user_id::text from oriva.platform_notifications n where n.id = p_id $$;
 
+create function oriva.preference_suppression(document jsonb, app_id text, notification_type text, category text, channel text) returns text
+  language sql immutable
+  as $$
+    select case
+      when document is null then null
+      when document #> array['apps', app_id, 'muted'] = 'true' then 'muted_app'
+      when document #> array['apps', app_id, 'types', notification_type, channel] = 'false' then 'type_off'
+      when category = 'security' and channel = 'in_app' then null
+      when document #> array['categories', category, channel] = 'false' then 'category_off'
+      when document #> array['channels', channel] = 'false' then 'channel_off'
+    end
+  $$;
+
+create function oriva.quiet_hours_at(quiet_hours jsonb, at timestamp with time zone) returns TABLE(in_quiet boolean, quiet_until timestamp with time zone)
+  language sql stable
+  set search_path = pg_catalog
+  as $$
+  with q as (
+    select (quiet_hours->>'start')::time as starts, (quiet_hours->>'end')::time as ends, quiet_hours->>'timezone' as zone
+    where jsonb_typeof(quiet_hours) = 'object'
+  ),
+  windows as (
+    -- the windows that start on the local day of `at` and on the day before (one may still be open)
+    select (day + q.starts) at time zone q.zone as opens,
+           (day + case when q.ends > q.starts then 0 else 1 end + q.ends) at time zone q.zone as closes
+    from q, lateral (values ((at at time zone q.zone)::date - 1), ((at at time zone q.zone)::date)) as d (day)
+    where q.starts <> q.ends
+  )
+  select count(*) > 0, max(closes) from windows where opens <= at and at < closes
+$$;
+
 create function oriva.rate_limit_take(p_key text, p_duration_ms bigint, p_max bigint, p_cost bigint) returns TABLE(remaining bigint, reset_at timestamp with time zone)
   language plpgsql volatile security definer
   set search_path = pg_catalog
@@ -192,9 +238,10 @@ begin
   return query
     with recorded as (
       insert into oriva.platform_events
-        (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent)
+        (app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address, user_agent,
+         reaches_user)
       select e.app_id, e.user_id, e.event_category, e.event_type, e.entity_type, e.entity_id, e.event_data,
-             e.ip_address, e.user_agent
+             e.ip_address, e.user_agent, coalesce(e.reaches_user, true)
         from unnest(events) with ordinality as e
        order by e.ordinality
       returning *
@@ -211,12 +258,15 @@ begin
   perform graphile_worker.force_unlock_workers(worker_ids);
 end $$;
 
-create function oriva.route_notifications(app_id text, user_ids text[], install_required boolean) returns SETOF oriva.route
+create function oriva.route_notifications(app_id text, user_ids text[], notification_types text[], categories text[], install_required boolean) returns SETOF oriva.route
   language sql stable
   as $$
     with recipients as (
       select r.ord, r.user_id, oriva.app_may_reach(route_notifications.app_id, r.user_id, install_required) as reachable
         from unnest(user_ids) with ordinality as r (user_id, ord)
+    ),
+    suppressed as (
+      select * from oriva.in_app_suppressions(route_notifications.app_id, user_ids, notification_types, categories)
     ),
     app_webhooks as (
       select exists (select 1 from oriva.app_webhooks w
@@ -224,9 +274,9 @@ create function oriva.route_notifications(app_id text, user_ids text[], install_
                         and oriva.webhook_hears(w.subscribed_events, 'notification', 'created')) as heard
     )
     select r.ord, r.user_id, 'in_app',
-           case when r.reachable then 'deliver' else 'refuse' end,
-           case when r.reachable then 'default' else 'not_installed' end
-      from recipients r
+           case when not r.reachable then 'refuse' when s.reason is not null then 'suppress' else 'deliver' end,
+           case when not r.reachable then 'not_installed' else coalesce(s.reason, 'default') end
+      from recipients r left join suppressed s on s.ord = r.ord
     union all
     select r.ord, r.user_id, 'webhook',
            case when not r.reachable then 'refuse' when h.heard then 'deliver' else 'skip' end,
@@ -241,7 +291,7 @@ create function oriva.state_change_event(app_id text, user_id text, notification
                jsonb_build_object('source', source, 'notification_id', notification_id, 'external_id', external_id,
                                   'status', status, 'previous_status', previous_status)
                  || jsonb_strip_nulls(extra),
-               null, null)::oriva.new_event
+               null, null, true)::oriva.new_event
   $$;
 
 create function oriva.tg_announce_key_change() returns trigger
@@ -305,6 +355,16 @@ begin
   return new;
 end $$;
 
+create function oriva.tg_user_preferences__announce() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+begin
+  perform pg_notify('oriva_preferences', json_build_object('user_id', new.user_id, 'revision', new.revision,
+                                                             'updated_at', new.updated_at)::text);
+  return null;
+end $$;
+
 create function oriva.unlock_dead_workers(stale_after interval) returns text[]
   language plpgsql volatile security definer
   set search_path = pg_catalog
@@ -324,6 +384,15 @@ begin
   delete from oriva.worker_heartbeats where beat_at < now() - greatest(stale_after * 10, interval '1 hour');
   return dead;
 end $$;
+
+create function oriva.user_quiet_hours_at(user_id text, at timestamp with time zone) returns TABLE(in_quiet boolean, quiet_until timestamp with time zone)
+  language sql stable
+  set search_path = pg_catalog
+  as $$
+  select w.in_quiet, w.quiet_until
+  from (select (select p.document->'quiet_hours' from oriva.user_preferences p where p.user_id = user_quiet_hours_at.user_id) as doc) u,
+       oriva.quiet_hours_at(u.doc, at) w
+$$;
 
 create function oriva.webhook_delivery_id(webhook_id uuid, event_id uuid) returns text
   language sql immutable
@@ -554,7 +623,8 @@ create table oriva.platform_events (
   event_data jsonb default '{}'::jsonb not null,
   ip_address inet,
   user_agent text,
-  created_at timestamp with time zone default now() not null
+  created_at timestamp with time zone default now() not null,
+  reaches_user boolean default true not null
 );
 alter table oriva.platform_events add constraint platform_events_entity_id_check CHECK (((length(entity_id) >= 1) AND (length(entity_id) <= 255)));
 alter table oriva.platform_events add constraint platform_events_entity_type_check CHECK (((length(entity_type) >= 1) AND (length(entity_type) <= 64)));
@@ -597,7 +667,8 @@ create table oriva.platform_events_archive (
   ip_address inet,
   user_agent text,
   created_at timestamp with time zone not null,
-  archived_at timestamp with time zone default now() not null
+  archived_at timestamp with time zone default now() not null,
+  reaches_user boolean default true not null
 );
 alter table oriva.platform_events_archive add constraint platform_events_archive_pkey PRIMARY KEY (id);
 CREATE INDEX platform_events_archive_seq_idx ON oriva.platform_events_archive USING btree (seq);
@@ -626,7 +697,8 @@ CASE priority
 END) stored,
   expires_at timestamp with time zone,
   created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  category oriva.notification_category default 'system'::text not null
 );
 alter table oriva.platform_notifications add constraint platform_notifications_action_label_check CHECK (((action_label IS NULL) OR (length(action_label) <= 100)));
 alter table oriva.platform_notifications add constraint platform_notifications_action_url_check CHECK (((action_url IS NULL) OR (length(action_url) <= 2048)));
@@ -673,7 +745,8 @@ create table oriva.platform_notifications_archive (
   created_at timestamp with time zone not null,
   updated_at timestamp with time zone not null,
   status text,
-  archived_at timestamp with time zone default now() not null
+  archived_at timestamp with time zone default now() not null,
+  category text default 'system'::text not null
 );
 alter table oriva.platform_notifications_archive add constraint platform_notifications_archive_pkey PRIMARY KEY (id);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_notifications_archive to oriva_system;
@@ -686,6 +759,24 @@ create table oriva.rate_limit_counters (
 );
 alter table oriva.rate_limit_counters add constraint rate_limit_counters_pkey PRIMARY KEY (key);
 CREATE INDEX rate_limit_counters_end_idx ON oriva.rate_limit_counters USING btree (window_end);
+
+create table oriva.user_preferences (
+  user_id oriva.user_id not null,
+  document jsonb not null,
+  revision bigint default 1 not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.user_preferences add constraint user_preferences_pkey PRIMARY KEY (user_id);
+CREATE TRIGGER _900_announce AFTER INSERT OR UPDATE ON oriva.user_preferences FOR EACH ROW EXECUTE FUNCTION oriva.tg_user_preferences__announce();
+alter table oriva.user_preferences enable row level security;
+alter table oriva.user_preferences force row level security;
+create policy api_own on oriva.user_preferences to oriva_api
+  using ((((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  with check ((((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.user_preferences to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.user_preferences to oriva_system;
 
 create table oriva.webhook_delivery_log (
   id uuid default gen_random_uuid() not null,
