@@ -42,6 +42,26 @@ export interface Config {
   };
   /** The gateway's tunables (GATEWAY_* variables). */
   gateway: GatewayOptions;
+  /** The email channel (DESIGN §10). */
+  email: EmailOptions;
+}
+
+export interface EmailOptions {
+  /** SMTP_URL (smtp:// or smtps://, credentials in the URL); null: the worker sends no email. */
+  smtpUrl: string | null;
+  /** EMAIL_FROM: the From address, optionally with a display name ("Oriva <notify@example.com>"). */
+  from: string;
+  /** PUBLIC_URL: where users reach the notification center and the unsubscribe page. */
+  publicUrl: string;
+  /** One SMTP conversation's limit (connect, greeting, each command); slower counts as a temporary failure. */
+  timeoutMs: number;
+  /** Attempts per email before it is given up as failed; retries wait retryBaseMs × 4^(attempt-1). */
+  maxAttempts: number;
+  retryBaseMs: number;
+  /** How long a worker holds a claimed digest; after it (the worker died) another sends it again. */
+  leaseMs: number;
+  /** How long an unsubscribe link works. */
+  unsubscribeTtlDays: number;
 }
 
 /** The gateway's tunables. Defaults are the contract (DESIGN §5, §6); tests pass small values to startGateway. */
@@ -241,6 +261,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       wsConnectionsPerApp: int(env, 'WS_MAX_CONNECTIONS_PER_APP', 100, 1, 1_000_000),
     },
     gateway: gatewayOptions(env),
+    email: emailOptions(env, nodeEnv, int(env, 'PORT', 3000, 0, 65535)),
+  };
+}
+
+// An addr-spec, optionally inside a display name: "Name <local@domain>" or local@domain.
+const FROM = /^(?:[^<>\r\n]{1,100} )?<?[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>?$/;
+
+function emailOptions(env: NodeJS.ProcessEnv, nodeEnv: string, port: number): EmailOptions {
+  const smtpUrl = env.SMTP_URL || null;
+  if (smtpUrl !== null) {
+    let url: URL;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      throw new ConfigError('SMTP_URL is not a URL (expected smtp://user:pass@host:587 or smtps://host:465)');
+    }
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError(`SMTP_URL must use smtp: or smtps: (got ${url.protocol})`);
+    if (!url.hostname) throw new ConfigError('SMTP_URL has no host');
+  }
+  const from = env.EMAIL_FROM || '';
+  if (from === '' && smtpUrl !== null && nodeEnv === 'production') throw new ConfigError('EMAIL_FROM is required when SMTP_URL is set and NODE_ENV=production');
+  if (from !== '' && !FROM.test(from)) throw new ConfigError('EMAIL_FROM must be an email address, optionally with a name: "Oriva <notify@example.com>"');
+  const publicUrl = env.PUBLIC_URL || `http://localhost:${port}`;
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL must be an http(s) origin such as https://notifications.example.com');
+  return {
+    smtpUrl,
+    from: from || 'Oriva Notifications <notifications@localhost>',
+    publicUrl: publicUrl.replace(/\/$/, ''),
+    timeoutMs: int(env, 'EMAIL_TIMEOUT_MS', 15_000, 100, 300_000),
+    maxAttempts: int(env, 'EMAIL_MAX_ATTEMPTS', 6, 1, 50),
+    retryBaseMs: int(env, 'EMAIL_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    leaseMs: int(env, 'EMAIL_LEASE_MS', 120_000, 1000, 3_600_000),
+    unsubscribeTtlDays: int(env, 'UNSUBSCRIBE_TTL_DAYS', 60, 1, 3650),
   };
 }
 

@@ -1,6 +1,7 @@
 // graphile-worker jobs: their identifiers and payloads, the contract between whoever enqueues (API
 // transactions, database triggers, replays, worker/crontab) and the worker tasks that consume them.
-// The SQL side enqueues through oriva.enqueue_webhook_delivery and oriva.enqueue_notification_expiry;
+// The SQL side enqueues through oriva.enqueue_webhook_delivery, oriva.enqueue_notification_expiry and
+// oriva.enqueue_email_digest;
 // test/db/definitions.test.ts fails when their identifiers, worker/crontab or the worker's task
 // list drift from JOB.
 
@@ -9,6 +10,8 @@ export const JOB = {
   webhookDeliver: 'webhook_deliver',
   /** Expire one notification at its expires_at (enqueued with run_at = expires_at). */
   notificationExpire: 'notification_expire',
+  /** One user's email digest (keyed email_digest:<user>, enqueued by oriva.enqueue_email_digest). */
+  emailDigest: 'email_digest',
   /** Cron (worker/crontab): the safety sweep behind the per-notification expiry jobs. */
   notificationsExpireOverdue: 'notifications_expire_overdue',
   /** Cron (worker/crontab): daily archival of rows older than RETENTION_DAYS. */
@@ -23,6 +26,10 @@ export interface WebhookDeliverPayload {
   /** Standard Webhooks `webhook-id`: the same for every retry and replay of this delivery. */
   delivery_id: string;
   attempt: number;
+}
+
+export interface EmailDigestPayload {
+  user_id: string;
 }
 
 export interface NotificationExpirePayload {
@@ -41,6 +48,7 @@ declare global {
     interface Tasks {
       [JOB.webhookDeliver]: WebhookDeliverPayload;
       [JOB.notificationExpire]: NotificationExpirePayload;
+      [JOB.emailDigest]: EmailDigestPayload;
       [JOB.notificationsExpireOverdue]: CronPayload;
       [JOB.oldRowsArchive]: CronPayload;
     }

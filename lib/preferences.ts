@@ -114,16 +114,21 @@ export interface StoredPreferences {
   document: PreferenceDocument;
   revision: number;
   updated_at: Date | null;
+  /** When the address started bouncing (the email channel is paused until it changes); null: it does not. */
+  email_bounced_at: Date | null;
 }
 
-const load = sqlStatement<{ user_id: string }, { document: PreferenceDocument; revision: string; updated_at: Date }>('preferences/get');
-const save = sqlStatement<{ user_id: string; document: string; expected_revision: number | null }, { document: PreferenceDocument; revision: string; updated_at: Date }>('preferences/save');
+const load = sqlStatement<{ user_id: string }, { document: PreferenceDocument; revision: string; updated_at: Date; email_bounced_at: Date | null }>('preferences/get');
+const save = sqlStatement<{ user_id: string; document: string; expected_revision: number | null }, { document: PreferenceDocument; revision: string; updated_at: Date; email_bounced_at: Date | null }>('preferences/save');
 const knownApps = sqlStatement<{ app_ids: string[] }, { id: string }>('preferences/known_apps');
+
+const stored = (row: { document: PreferenceDocument; revision: string; updated_at: Date; email_bounced_at: Date | null }): StoredPreferences =>
+  ({ document: row.document, revision: Number(row.revision), updated_at: row.updated_at, email_bounced_at: row.email_bounced_at });
 
 /** The user's document (the defaults at revision 0 when they never saved one). */
 export async function loadPreferences(db: Queryable, userId: string): Promise<StoredPreferences> {
   const [row] = await run(db, load, { user_id: userId });
-  return row ? { document: row.document, revision: Number(row.revision), updated_at: row.updated_at } : { document: normalise(), revision: 0, updated_at: null };
+  return row ? stored(row) : { document: normalise(), revision: 0, updated_at: null, email_bounced_at: null };
 }
 
 /** Store a checked document if the stored revision is still `expected` (null: whatever it is); null when it is not. */
@@ -134,7 +139,7 @@ export async function savePreferences(db: Queryable, userId: string, document: P
     throw badRequest(`${problems[0]!.path} ${problems[0]!.message}`, problems);
   }
   const [row] = await run(db, save, { user_id: userId, document: JSON.stringify(document), expected_revision: expected });
-  return row ? { document: row.document, revision: Number(row.revision), updated_at: row.updated_at } : null;
+  return row ? stored(row) : null;
 }
 
 async function unknownApps(db: Queryable, appIds: string[]): Promise<string[]> {

@@ -3,8 +3,11 @@
 // notification and recipient, one route per channel: deliver it there, or not, and why.
 // test/db/definitions.test.ts fails when these lists and the SQL function drift apart.
 
-/** in_app: the feed, the unread count and the stream. webhook: the owner app's webhooks. */
-export const CHANNELS = ['in_app', 'webhook'] as const;
+/**
+ * in_app: the feed, the unread count and the stream. email: the user's digest (worker/email).
+ * webhook: the owner app's webhooks.
+ */
+export const CHANNELS = ['in_app', 'email', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -21,8 +24,8 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
  * delivered on that channel (in_app: no feed entry, no count, nothing on the user's stream).
  */
 export const ROUTE_REASONS = {
-  deliver: ['default', 'subscribed'],
-  skip: ['no_subscribed_webhook'],
+  deliver: ['default', 'digest', 'subscribed'],
+  skip: ['no_address', 'bouncing', 'no_subscribed_webhook'],
   suppress: SUPPRESSION_REASONS,
   refuse: ['not_installed'],
 } as const;

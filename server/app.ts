@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { serverMetrics } from './routes/metrics.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes, type DemoCredentials } from './routes/page.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +38,7 @@ export function makeApp(deps: AppDeps): Koa {
   const openapi = openApiRoutes();
   app.use(openapi.routes()).use(openapi.allowedMethods());
   app.use(pageRoutes(deps).routes());
+  app.use(unsubscribeRoutes(deps).routes());
   app.use(unknownEndpoint());
   app.use(authenticate(pool, config));
   const api = apiRouter(deps);

@@ -10,6 +10,7 @@ export interface WorkerMetrics {
   deliveriesDeferred: Counter<'reason'>;
   deliverySeconds: Histogram<'outcome'>;
   jobs: Counter<'task' | 'outcome'>;
+  emails: Counter<'outcome'>;
 }
 
 export function makeWorkerMetrics(): WorkerMetrics {
@@ -40,6 +41,12 @@ export function makeWorkerMetrics(): WorkerMetrics {
       help: 'Time from request start to the end of the (capped) response, per attempt',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    emails: new Counter({
+      name: 'oriva_emails_total',
+      help: 'Email sends, by outcome (sent, retry, failed, bouncing)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     jobs: new Counter({

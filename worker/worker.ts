@@ -14,6 +14,7 @@ import { reencryptWebhookSecrets } from '../lib/webhooks/reencrypt.js';
 import { DeliveryAdmission, defaultAdmissionLimits } from './deliveries/admission.js';
 import { startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { makeWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { smtpMailer, type Mailer } from './email/smtp.js';
 import { taskList } from './tasks/index.js';
 
 /** How long a job pool that shut down on its own may take to be released before it counts as stuck. */
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   heartbeat?: HeartbeatOptions;
   /** How often idle workers look for jobs whose run_at has come (retries, expiry). Default 500 ms. */
   pollIntervalMs?: number;
+  /** The email sender (tests, the bench); default SMTP to config.email.smtpUrl, or none without one. */
+  mailer?: Mailer | null;
 }
 
 export async function startWorker(config: Config, databaseUrl: string, log: Logger, options: WorkerOptions = {}): Promise<WorkerHandle> {
@@ -51,6 +54,9 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     resolver: options.resolver,
   });
   const metrics = makeWorkerMetrics();
+  const mailer = options.mailer !== undefined ? options.mailer
+    : config.email.smtpUrl ? smtpMailer(config.email.smtpUrl, config.email.timeoutMs) : null;
+  if (!mailer) log.warn('SMTP_URL is not set: digests are recorded as failed, no email is sent');
   // Secrets stored in plaintext (from before encryption) or under a key being rotated out.
   await reencryptWebhookSecrets(pool, config.secrets).then(
     (n) => n > 0 && log.info({ webhooks: n, key: config.secrets.primaryId }, 'webhook secrets re-encrypted'),
@@ -71,7 +77,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     // Postgres is gone it shuts the pool down (restarted below, its jobs given back by the
     // heartbeat), where 0.17's direct path leaves an un-awaited completeJob's rejection unhandled.
     preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-    taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, admission, metrics }),
+    taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, admission, metrics, mailer }),
     crontabFile: fromRoot('worker', 'crontab'),
     noHandleSignals: true,
     logger: graphileLogger(log),
@@ -83,6 +89,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   } catch (err) {
     await heartbeat.stop().catch(() => {});
     await webhookClient.close();
+    mailer?.close();
     await Promise.all([pool.end(), pgPool.end()]);
     throw err;
   }
@@ -142,6 +149,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     });
     await heartbeat.stop();
     await webhookClient.close();
+    mailer?.close();
     await Promise.all([pool.end(), pgPool.end()]);
   };
   return {

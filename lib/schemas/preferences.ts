@@ -60,6 +60,7 @@ export const preferencesWrite = {
       properties: {
         address: { type: ['string', 'null'], maxLength: 254 },
         delay_seconds: { type: 'integer', minimum: 0, maximum: 86_400, description: 'how long a notification waits before it is emailed (urgent: at once)' },
+        bouncing_since: { type: ['string', 'null'], readOnly: true, description: 'read-only: ignored when written' },
       },
     },
   },
@@ -76,7 +77,14 @@ export const preferencesDocument = closed({
   quiet_hours: {
     oneOf: [{ type: 'null' }, closed({ start: { type: 'string' }, end: { type: 'string' }, timezone: { type: 'string' } })],
   },
-  email: closed({ address: { type: ['string', 'null'] }, delay_seconds: { type: 'integer' } }),
+  email: closed({
+    address: { type: ['string', 'null'] },
+    delay_seconds: { type: 'integer' },
+    bouncing_since: {
+      type: ['string', 'null'], format: 'date-time',
+      description: 'the address refused mail permanently (SMTP 5xx) at this time: email is paused until the address changes',
+    },
+  }),
   updated_at: { type: ['string', 'null'], format: 'date-time', description: 'null until the user first saves' },
   revision: { type: 'integer', description: 'counts the saves (0: never saved); the ETag, for If-Match' },
 });
@@ -93,7 +101,7 @@ export const preferencesExample = {
   },
   apps: { 'hugo-ai': { muted: true, types: {} }, 'work-buddy': { muted: false, types: { weekly_summary: { in_app: false, email: true } } } },
   quiet_hours: { start: '22:00', end: '07:00', timezone: 'Europe/Berlin' },
-  email: { address: 'sam@example.com', delay_seconds: 300 },
+  email: { address: 'sam@example.com', delay_seconds: 300, bouncing_since: null },
   updated_at: '2026-12-01T10:00:00.000Z',
   revision: 3,
 };

@@ -27,7 +27,12 @@ const answer = (stored: StoredPreferences, status = 200): Reply => ({
   headers: { ETag: revisionTag(stored.revision) },
   body: {
     success: true,
-    preferences: { ...stored.document, updated_at: stored.updated_at?.toISOString() ?? null, revision: stored.revision },
+    preferences: {
+      ...stored.document,
+      email: { ...stored.document.email, bouncing_since: stored.email_bounced_at?.toISOString() ?? null },
+      updated_at: stored.updated_at?.toISOString() ?? null,
+      revision: stored.revision,
+    },
   },
 });
 

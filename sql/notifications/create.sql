@@ -4,7 +4,8 @@
 -- duplicate (app_id, external_id) is skipped); the state row where in_app is delivered (not where
 -- the user's preferences suppress it: then no feed entry, no count); one notification.created event
 -- each, carrying the notification and the suppressed channels with their reasons (reaching the
--- user's live connections only when in_app is delivered); an expiry job for those with expires_at.
+-- user's live connections only when in_app is delivered); an expiry job for those with expires_at;
+-- a pending email and the user's digest job where the email channel delivers.
 -- One array per column, in item order. Returns a row per created notification (with the reason its
 -- in_app channel was suppressed, if it was) and a row per refused item (by its position); an item in
 -- neither is a duplicate.
@@ -37,10 +38,12 @@ n as (
 ),
 created as (
   -- each created row with its item's in_app route (the first item of its external_id)
-  select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed
+  select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed,
+         m.decision = 'deliver' as emailed
   from n
   join routes r on r.channel = 'in_app'
                and r.ord = (select min(i.ord) from input i where i.external_id = n.external_id)
+  join routes m on m.channel = 'email' and m.ord = r.ord
 ),
 s as (
   insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
@@ -68,9 +71,16 @@ jobs as (
   select count(*) as enqueued
   from (select oriva.enqueue_notification_expiry(n.id, n.expires_at)::text as done
         from n where n.expires_at is not null) j
+),
+emails as (
+  -- the email channel: a pending delivery each, and the user's digest job (oriva.schedule_emails)
+  select oriva.schedule_emails(array_agg(c.id), array_agg(c.app_id), array_agg(c.user_id::text),
+                               array_agg(c.priority = 'urgent')) as scheduled
+  from created c
+  where c.emailed
 )
 select 'created' as outcome, n.external_id, null::bigint as ord, n.suppressed as reason, n.id, n.created_at
-from created n cross join e cross join jobs
+from created n cross join e cross join jobs cross join emails
 union all
 select 'refused', null, f.ord, f.reason, null, null
 from refused f

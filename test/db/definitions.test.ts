@@ -119,9 +119,10 @@ t.test('the routing step: oriva.route_notifications gives each recipient a route
 
   const before = await route();
   t.same(sorted(new Set(before.map((r) => r.channel))), sorted(CHANNELS), 'one route per channel in CHANNELS');
-  t.same(before.map((r) => [r.ord, r.user_id]), [[1, 'u1'], [1, 'u1'], [2, 'u2'], [2, 'u2']], 'each notification routed to its own user');
+  t.same(before.map((r) => [r.ord, r.user_id]), [[1, 'u1'], [1, 'u1'], [1, 'u1'], [2, 'u2'], [2, 'u2'], [2, 'u2']], 'each notification routed to its own user');
   t.same(before.map((r) => `${r.channel}:${r.decision}:${r.reason}`),
-    ['in_app:deliver:default', 'webhook:skip:no_subscribed_webhook', 'in_app:deliver:default', 'webhook:skip:no_subscribed_webhook']);
+    ['email:skip:no_address', 'in_app:deliver:default', 'webhook:skip:no_subscribed_webhook',
+     'email:skip:no_address', 'in_app:deliver:default', 'webhook:skip:no_subscribed_webhook']);
 
   await db.system.query(`insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events)
                          values ('router', 'https://example.com/hook', 'x', array['notification.*'])`);
@@ -130,9 +131,9 @@ t.test('the routing step: oriva.route_notifications gives each recipient a route
     'a webhook that hears notification.created is a delivering channel');
 
   const stranger = await route(['u3']);
-  t.same(stranger.map((r) => `${r.channel}:${r.decision}:${r.reason}`), ['in_app:refuse:not_installed', 'webhook:refuse:not_installed'],
+  t.same(stranger.map((r) => `${r.channel}:${r.decision}:${r.reason}`), ['email:refuse:not_installed', 'in_app:refuse:not_installed', 'webhook:refuse:not_installed'],
     'the installation rule refuses a user who did not install the app, on every channel');
-  t.same((await route(['u3'], false)).map((r) => r.decision), ['deliver', 'deliver'], 'unless INSTALL_REQUIRED is off');
+  t.same((await route(['u3'], false)).map((r) => r.decision), ['skip', 'deliver', 'deliver'], 'unless INSTALL_REQUIRED is off');
 
   // The preference rule: each reason of SUPPRESSION_REASONS comes from one switch of u1's document.
   const documents: Record<string, unknown> = {
@@ -147,12 +148,28 @@ t.test('the routing step: oriva.route_notifications gives each recipient a route
                            on conflict (user_id) do update set document = excluded.document`, [documents[reason]]);
     const routes = await route(['u1', 'u2'], true, ['note', 'note'], ['social', 'social']);
     t.same(routes.map((r) => `${r.user_id}:${r.channel}:${r.decision}:${r.reason}`),
-      [`u1:in_app:suppress:${reason}`, 'u1:webhook:deliver:subscribed', 'u2:in_app:deliver:default', 'u2:webhook:deliver:subscribed'],
-      `${reason}: u1's in_app suppressed, the app's webhook not; u2 unaffected`);
+      [reason === 'muted_app' ? 'u1:email:suppress:muted_app' : 'u1:email:skip:no_address', `u1:in_app:suppress:${reason}`, 'u1:webhook:deliver:subscribed',
+       'u2:email:skip:no_address', 'u2:in_app:deliver:default', 'u2:webhook:deliver:subscribed'],
+      `${reason}: u1's in_app suppressed (and email too when the app is muted), the app's webhook not; u2 unaffected`);
     suppressed.push(...routes);
   }
   const security = await route(['u1'], true, ['note'], ['security']);
-  t.same(security[0]!.decision, 'deliver', 'security passes a channel switch in_app');
+  t.same(security.find((r) => r.channel === 'in_app')!.decision, 'deliver', 'security passes a channel switch in_app');
+
+  // The email channel: delivered as a digest with an address; suppressed by its own switches; skipped while the address bounces.
+  const emailRoute = async (document: unknown, bounced = false, category = 'system') => {
+    await db.system.query(`insert into oriva.user_preferences (user_id, document, email_bounced_at) values ('u1', $1, $2)
+                           on conflict (user_id) do update set document = excluded.document, email_bounced_at = excluded.email_bounced_at`,
+    [document, bounced ? new Date() : null]);
+    const r = (await route(['u1'], true, ['note'], [category])).find((x) => x.channel === 'email')!;
+    suppressed.push(r);
+    return `${r.decision}:${r.reason}`;
+  };
+  const address = { email: { address: 'u1@example.com' } };
+  t.equal(await emailRoute(address), 'deliver:digest');
+  t.equal(await emailRoute({ ...address, categories: { system: { email: false } } }), 'suppress:category_off');
+  t.equal(await emailRoute({ ...address, channels: { email: false } }, false, 'security'), 'suppress:channel_off', 'security email can be switched off');
+  t.equal(await emailRoute(address, true), 'skip:bouncing');
   t.same(Object.keys(documents).sort(), sorted(SUPPRESSION_REASONS), 'every reason has a case');
   for (const r of [...before, ...after, ...stranger, ...suppressed]) {
     t.ok((ROUTE_REASONS[r.decision] as readonly string[]).includes(r.reason), `${r.decision}/${r.reason} is a reason of lib/routing.ts`);

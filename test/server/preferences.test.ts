@@ -42,7 +42,7 @@ const DEFAULTS = {
   categories: { security: { in_app: true, email: true }, system: { in_app: true, email: true }, social: { in_app: true, email: true }, task: { in_app: true, email: true } },
   apps: {},
   quiet_hours: null,
-  email: { address: null, delay_seconds: 300 },
+  email: { address: null, delay_seconds: 300, bouncing_since: null },
   updated_at: null,
   revision: 0,
 };
@@ -119,7 +119,7 @@ t.test('PUT stores the normalised document (time zone spelled canonically); PATC
   t.same(patch.body.preferences.apps, { 'hugo-ai': { muted: true, types: {} }, 'work-buddy': { muted: false, types: { weekly_summary: { in_app: false, email: true } } } });
   t.equal(patch.body.preferences.quiet_hours, null, 'null removes the quiet hours');
   t.same(patch.body.preferences.categories.social, { in_app: true, email: false }, 'what the patch leaves out stays');
-  t.same(patch.body.preferences.email, { address: 'sam@example.com', delay_seconds: 300 });
+  t.same(patch.body.preferences.email, { address: 'sam@example.com', delay_seconds: 300, bouncing_since: null });
 
   const forget = await prefs('sam', core.auth, 'PATCH', { apps: { 'hugo-ai': null } });
   t.same(Object.keys(forget.body.preferences.apps), ['work-buddy'], 'null forgets an app');

@@ -6,7 +6,9 @@ import { JOB, type JobName } from '../../lib/jobs.js';
 import type { Logger } from '../../lib/log.js';
 import type { WebhookClient } from '../../lib/webhooks/http-client.js';
 import type { DeliveryAdmission } from '../deliveries/admission.js';
+import type { Mailer } from '../email/smtp.js';
 import type { WorkerMetrics } from '../metrics.js';
+import { emailDigest } from './email_digest.js';
 import { notificationExpire } from './notification_expire.js';
 import { notificationsExpireOverdue } from './notifications_expire_overdue.js';
 import { oldRowsArchive } from './old_rows_archive.js';
@@ -22,6 +24,8 @@ export interface TaskDeps {
   /** Per-app and per-endpoint shares of this worker's slots. */
   admission: DeliveryAdmission;
   metrics: WorkerMetrics;
+  /** The email channel's sender; null when SMTP_URL is not set. */
+  mailer: Mailer | null;
 }
 
 /** Every job in JOB, each typed by its payload (lib/jobs.ts). */
@@ -29,6 +33,7 @@ export function taskList(deps: TaskDeps): { [Name in JobName]: Task<Name> } {
   return {
     [JOB.webhookDeliver]: webhookDeliver(deps),
     [JOB.notificationExpire]: notificationExpire(deps),
+    [JOB.emailDigest]: emailDigest(deps),
     [JOB.notificationsExpireOverdue]: notificationsExpireOverdue(deps),
     [JOB.oldRowsArchive]: oldRowsArchive(deps),
   };

@@ -1,0 +1,4 @@
+-- Claim one user's digest (oriva.email_digest_claim: resend an unfinished one, or gather what is due
+-- into a new email, skipping and holding the rest). No row: nothing to send now.
+select email_id, address, resend, attempts
+from oriva.email_digest_claim(:user_id, :lease_ms, :stale_ms)

@@ -1,0 +1,8 @@
+-- The notifications one email lists, with their app's name and icon, most recent first.
+select n.id, a.name as app_name, a.icon_url as app_icon, n.title, n.body, n.action_url, n.action_label,
+       n.priority, n.category, n.created_at
+from oriva.email_deliveries d
+join oriva.platform_notifications n on n.id = d.notification_id
+join oriva.apps a on a.id = n.app_id
+where d.email_id = :email_id
+order by n.created_at desc, n.id

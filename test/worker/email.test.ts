@@ -1,0 +1,228 @@
+// The email channel end to end (issue 15, DESIGN §10), against a real SMTP server on loopback (the
+// mail catcher), the real API, worker, gateway and Postgres: one digest for a burst, only what is
+// still unread, nothing for a user who is online, quiet hours hold all but urgent, escaping and
+// links in the real message, 421 → retried once, 550 → bouncing and paused, a stalled server does
+// not hold up others, and the one-click unsubscribe of the message itself.
+import { simpleParser, type ParsedMail } from 'mailparser';
+import t from 'tap';
+import WS from 'ws';
+import { startMailCatcher } from '../../lib/dev/mail-catcher.js';
+import { signUnsubscribe } from '../../lib/email/unsubscribe.js';
+import { testDatabase } from '../helpers/db.js';
+import { createTestApp, startTestGateway, startTestServer, startTestWorker, TEST_JWT_SECRET, userAuth } from '../helpers/stack.js';
+
+const db = await testDatabase(t);
+const app = await createTestApp(db, { id: 'work-buddy', name: 'Work Buddy' });
+const catcher = await startMailCatcher();
+t.teardown(() => catcher.close());
+const server = await startTestServer(t, db);
+const gateway = await startTestGateway(t, db);
+await startTestWorker(t, db, {
+  SMTP_URL: catcher.url, PUBLIC_URL: server.url, EMAIL_FROM: 'Oriva <notify@oriva.test>',
+  EMAIL_RETRY_BASE_MS: '300', EMAIL_TIMEOUT_MS: '1500', EMAIL_MAX_ATTEMPTS: '3',
+}, { pollIntervalMs: 100 });
+
+async function api(method: string, path: string, auth: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${server.url}/api/v1${path}`, {
+    method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}
+
+async function userWithAddress(userId: string, extra: Record<string, unknown> = {}, delaySeconds = 1) {
+  const user = await userAuth(userId);
+  const res = await api('PATCH', `/users/${userId}/preferences`, user.auth, { email: { address: `${userId}@example.com`, delay_seconds: delaySeconds }, ...extra });
+  if (res.status !== 200) throw new Error(`preferences of ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
+  return user;
+}
+
+let counter = 0;
+async function notify(userId: string, fields: Record<string, unknown> = {}): Promise<string> {
+  const res = await api('POST', `/apps/${app.appId}/notifications`, app.auth, {
+    external_id: `email-${++counter}`, user_id: userId, notification_type: 'update', title: `Update ${counter}`, body: 'Something happened', ...fields,
+  });
+  if (res.status !== 201) throw new Error(`notify ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.notification_id as string;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const mailTo = (address: string) => catcher.messages.filter((m) => m.to.includes(address));
+const parsed = (raw: Buffer): Promise<ParsedMail> => simpleParser(raw);
+const deliveries = async (userId: string) =>
+  (await db.system.query<{ status: string; reason: string | null; title: string }>(
+    `select d.status, d.reason, n.title from oriva.email_deliveries d join oriva.platform_notifications n on n.id = d.notification_id
+      where d.user_id = $1 order by n.created_at, n.title`, [userId])).rows;
+const settled = (userId: string) => until(`${userId}'s deliveries to settle`, async () => {
+  const rows = await deliveries(userId);
+  return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'sending') ? rows : null;
+});
+
+t.test('a burst of 20 to an offline user is one email; the one read within the delay is not in it', async (t) => {
+  const user = await userWithAddress('burst', {}, 2);
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push(await notify('burst', { title: `Burst ${i + 1}` }));
+  t.equal((await api('PATCH', `/notifications/${ids[4]}`, user.auth, { status: 'read' })).status, 200);
+  const [message] = await until('the digest', async () => (mailTo('burst@example.com').length ? mailTo('burst@example.com') : null));
+  await new Promise((r) => setTimeout(r, 1500));
+  t.equal(mailTo('burst@example.com').length, 1, 'exactly one email');
+  const mail = await parsed(message!.raw);
+  t.equal(mail.subject, '19 new notifications from Work Buddy');
+  t.same(mail.from?.value, [{ address: 'notify@oriva.test', name: 'Oriva' }], 'EMAIL_FROM');
+  for (let i = 1; i <= 20; i++) {
+    if (i === 5) t.notMatch(mail.text, /Burst 5\n/, 'the notification read before the delay is not listed');
+    else t.match(mail.text, new RegExp(`Burst ${i}\\n`));
+  }
+  t.match(String(mail.html), /Burst 20/);
+  t.match(mail.messageId, /^<[0-9a-f-]{36}@127\.0\.0\.1>$/, 'the Message-ID is the recorded email id');
+  const rows = await settled('burst');
+  t.equal(rows.filter((r) => r.status === 'sent').length, 19);
+  t.same(rows.filter((r) => r.status === 'skipped'), [{ status: 'skipped', reason: 'read', title: 'Burst 5' }]);
+});
+
+t.test('a user online on a gateway gets no email: each is skipped as online', async (t) => {
+  const user = await userWithAddress('online', {}, 1);
+  const ws = new WS(`${gateway.url}/api/v1/events/stream`, { headers: { authorization: `Bearer ${user.token}` } });
+  t.teardown(() => ws.terminate());
+  const ready = new Promise<void>((resolve, reject) => ws.once('message', () => resolve()).once('error', reject));
+  await ready;
+  for (let i = 0; i < 3; i++) await notify('online');
+  const rows = await settled('online');
+  t.same(rows.map((r) => [r.status, r.reason]), [['skipped', 'online'], ['skipped', 'online'], ['skipped', 'online']]);
+  t.equal(mailTo('online@example.com').length, 0);
+});
+
+t.test('quiet hours hold the digest until they end; urgent passes', async (t) => {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const now = new Date();
+  const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
+  const hhmm = (d: Date) => `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  const end = at(90);
+  await userWithAddress('quiet', { quiet_hours: { start: hhmm(at(-60)), end: hhmm(end), timezone: 'UTC' } }, 0);
+  await notify('quiet', { title: 'Can wait' });
+  await notify('quiet', { title: 'Cannot wait', priority: 'urgent' });
+  const [message] = await until('the urgent email', async () => (mailTo('quiet@example.com').length ? mailTo('quiet@example.com') : null));
+  t.equal((await parsed(message!.raw)).subject, 'Work Buddy: Cannot wait');
+  const expectedEnd = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), end.getUTCDate(), end.getUTCHours(), end.getUTCMinutes()));
+  const { rows: [held] } = await db.system.query(
+    `select d.status, d.due_at from oriva.email_deliveries d join oriva.platform_notifications n on n.id = d.notification_id
+      where n.title = 'Can wait' and d.user_id = 'quiet'`);
+  t.equal(held.status, 'pending');
+  t.equal(held.due_at.toISOString(), expectedEnd.toISOString(), 'held until the end of the quiet hours');
+  const { rows: [job] } = await db.owner.query(`select run_at from graphile_worker.jobs where key = 'email_digest:quiet'`);
+  t.equal(job?.run_at.toISOString(), expectedEnd.toISOString(), 'the digest job waits for it');
+});
+
+t.test('app strings are escaped in the HTML part, never reach a header, and only http(s) is linked', async (t) => {
+  await userWithAddress('hostile', {}, 0);
+  await notify('hostile', {
+    title: '<img src=x onerror=alert(1)>', body: 'line one\r\nBcc: victim@example.com\r\n\r\n<script>alert(2)</script>',
+    action_url: 'myapp://open/1', action_label: 'Open <b>now</b>', priority: 'urgent',
+  });
+  const [message] = await until('the email', async () => (mailTo('hostile@example.com').length ? mailTo('hostile@example.com') : null));
+  const mail = await parsed(message!.raw);
+  const html = String(mail.html);
+  t.notMatch(html, /<img src=x/, 'no markup from the title');
+  t.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
+  t.notMatch(html, /<script>/);
+  t.notMatch(html, /myapp:/, 'an app scheme is not linked');
+  t.equal(mail.subject, 'Work Buddy: <img src=x onerror=alert(1)>', 'the subject is text');
+  t.notOk(mail.headers.has('bcc'), 'nothing from a body becomes a header');
+  t.same(message!.to, ['hostile@example.com'], 'the only recipient');
+  t.match(html, new RegExp(`href="${server.url}/"`), 'a link to the notification center');
+});
+
+t.test('421 then 250: delivered once after one retry; 550: bouncing, paused, no more attempts', async (t) => {
+  catcher.reply = (to, attempt) => {
+    if (to.includes('flaky@example.com') && attempt === 1) return { code: 421, message: 'Try again later' };
+    if (to.includes('gone@example.com')) return { code: 550, message: 'No such user' };
+    return 'accept';
+  };
+  t.teardown(() => { catcher.reply = () => 'accept'; });
+  await userWithAddress('flaky', {}, 0);
+  await userWithAddress('gone', {}, 0);
+  await notify('flaky', { title: 'Flaky one' });
+  await notify('gone', { title: 'Gone one' });
+
+  await settled('flaky');
+  t.equal(mailTo('flaky@example.com').length, 1, 'delivered once');
+  const { rows: [flaky] } = await db.system.query(`select status, attempts, last_error from oriva.emails where user_id = 'flaky'`);
+  t.same({ status: flaky.status, attempts: flaky.attempts }, { status: 'sent', attempts: 2 }, 'one retry');
+
+  const rows = await settled('gone');
+  t.same(rows.map((r) => r.status), ['bouncing']);
+  const { rows: [gone] } = await db.system.query(`select status, attempts, last_error from oriva.emails where user_id = 'gone'`);
+  t.same({ status: gone.status, attempts: gone.attempts }, { status: 'bouncing', attempts: 1 });
+  t.match(gone.last_error, /550/);
+  const prefs = await api('GET', '/users/gone/preferences', (await userAuth('gone')).auth);
+  t.type(prefs.body.preferences.email.bouncing_since, 'string', 'the preferences show the paused channel');
+  await notify('gone', { title: 'After the bounce' });
+  await new Promise((r) => setTimeout(r, 500));
+  t.same((await deliveries('gone')).map((r) => r.title), ['Gone one'], 'no email is scheduled for a bouncing address');
+  t.equal(catcher.messages.filter((m) => m.to.includes('gone@example.com')).length, 0);
+
+  // a new address resumes the channel
+  const resumed = await api('PATCH', '/users/gone/preferences', (await userAuth('gone')).auth, { email: { address: 'gone2@example.com' } });
+  t.equal(resumed.body.preferences.email.bouncing_since, null);
+});
+
+t.test('a server that stalls past the timeout is retried, and others are delivered meanwhile', async (t) => {
+  catcher.reply = (to, attempt) => (to.includes('stalled@example.com') && attempt === 1 ? 'stall' : 'accept');
+  t.teardown(() => { catcher.reply = () => 'accept'; });
+  await userWithAddress('stalled', {}, 0);
+  await userWithAddress('bystander', {}, 0);
+  await notify('stalled', { title: 'Slow one' });
+  await new Promise((r) => setTimeout(r, 200));
+  await notify('bystander', { title: 'Meanwhile' });
+  await until('the bystander email', async () => mailTo('bystander@example.com').length === 1);
+  t.equal(mailTo('stalled@example.com').length, 0, 'the bystander did not wait for the stalled send');
+  await settled('stalled');
+  t.equal(mailTo('stalled@example.com').length, 1, 'delivered on the retry');
+  const { rows: [stalled] } = await db.system.query(`select attempts, last_error from oriva.emails where user_id = 'stalled'`);
+  t.equal(stalled.attempts, 2);
+  t.match(stalled.last_error, /time|ETIMEDOUT/i);
+});
+
+t.test('one-click unsubscribe from the message switches email off; forged and expired tokens change nothing', async (t) => {
+  const user = await userWithAddress('leaver', {}, 0);
+  await notify('leaver', { title: 'Social thing', category: 'social' });
+  const [message] = await until('the email', async () => (mailTo('leaver@example.com').length ? mailTo('leaver@example.com') : null));
+  const mail = await parsed(message!.raw);
+  const list = mail.headers.get('list') as { unsubscribe?: { url?: string }; 'unsubscribe-post'?: { name?: string } };
+  t.equal(list['unsubscribe-post']?.name, 'List-Unsubscribe=One-Click', 'List-Unsubscribe-Post (RFC 8058)');
+  const link = list.unsubscribe?.url;
+  t.ok(link?.startsWith(`${server.url}/unsubscribe?token=`), 'List-Unsubscribe: a link to this server');
+  const revision = async () => (await api('GET', '/users/leaver/preferences', user.auth)).body.preferences.revision as number;
+  const before = await revision();
+
+  const forged = link!.replace(/token=(.)/, (_m, c: string) => `token=${c === 'A' ? 'B' : 'A'}`);
+  const bad = await fetch(forged, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.equal(bad.status, 400);
+  t.match(await bad.text(), /This link is not valid/);
+  const expiredToken = signUnsubscribe(TEST_JWT_SECRET, { userId: 'leaver', scope: { category: 'social' }, expiresAt: new Date(Date.now() - 1000) });
+  const expired = await fetch(`${server.url}/unsubscribe?token=${expiredToken}`, { method: 'POST' });
+  t.equal(expired.status, 410);
+  const page = await fetch(link!);
+  t.equal(page.status, 200);
+  t.match(await page.text(), /Stop emails for social notifications\?/);
+  t.equal(await revision(), before, 'neither a bad token nor the GET page changed anything');
+
+  const done = await fetch(link!, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.equal(done.status, 200);
+  t.match(await done.text(), /no longer get emails for social notifications/);
+  const prefs = (await api('GET', '/users/leaver/preferences', user.auth)).body.preferences;
+  t.equal(prefs.revision, before + 1);
+  t.same(prefs.categories.social, { in_app: true, email: false });
+  t.same(prefs.categories.system, { in_app: true, email: true }, 'other categories keep their email');
+  await notify('leaver', { title: 'Another social thing', category: 'social' });
+  await new Promise((r) => setTimeout(r, 300));
+  t.same((await deliveries('leaver')).map((r) => r.title), ['Social thing'], 'no email is scheduled any more for social');
+});
