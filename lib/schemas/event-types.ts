@@ -9,6 +9,15 @@ import { NOTIFICATION_CATEGORIES, PRIORITIES, suppressedChannels } from './notif
 const source = { type: 'string', description: 'who caused it: the app id, oriva_core, oriva_worker, or where it was dismissed' } as const;
 const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
 
+/** The routing step's decision for the email channel (DESIGN §10). */
+const emailRoute = {
+  ...closed({
+    decision: { enum: ['deliver', 'skip', 'suppress'] },
+    reason: { type: 'string', description: 'deliver: digest; skip: no_address or bouncing; suppress: muted_app, type_off, category_off or channel_off' },
+  }),
+  description: "the email channel: in the user's next digest, skipped, or switched off by their preferences",
+} as const;
+
 const createdNotification = closed({
   id: uuid, app_id: appId, app_name: { type: 'string' }, app_icon: nullable('string'), external_id: { type: 'string' }, user_id: userId,
   notification_type: { type: 'string' }, category: { enum: NOTIFICATION_CATEGORIES }, title: { type: 'string' }, body: { type: 'string' }, action_url: nullable('string'),
@@ -32,7 +41,7 @@ export interface EventTypeInfo {
 const bulk = { bulk: { const: true, description: 'set when it came from mark-all-read' } };
 
 export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
-  { name: 'notification.created', description: 'A notification was created; carries the whole notification (what the feed shows) and the channels the user\'s preferences suppressed. With in_app suppressed it reaches the app, not the user\'s live connections.', data: closed({ source, notification: createdNotification, suppressed: suppressedChannels }) },
+  { name: 'notification.created', description: 'A notification was created; carries the whole notification (what the feed shows) and the channels the user\'s preferences suppressed. With in_app suppressed it reaches the app, not the user\'s live connections.', data: closed({ source, notification: createdNotification, suppressed: suppressedChannels, email: emailRoute }) },
   { name: 'notification.read', description: 'Marked read (one, or all of a user\'s with bulk: true).', data: stateChange('read', bulk, ['bulk']) },
   { name: 'notification.unread', description: 'Marked unread again.', data: stateChange('unread') },
   { name: 'notification.clicked', description: 'Opened (its action followed).', data: stateChange('clicked', { click_action: { type: 'string' } }, ['click_action']) },

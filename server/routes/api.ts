@@ -7,6 +7,7 @@ import { eventRoutes } from './events.js';
 import { eventTypeRoutes } from './event-types.js';
 import { installationRoutes } from './installations.js';
 import { preferenceRoutes } from './preferences.js';
+import { deliveryRoutes } from './deliveries.js';
 import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
@@ -18,6 +19,7 @@ export function apiRouter(appDeps: AppDeps): Router {
   eventTypeRoutes(router, deps);
   installationRoutes(router, deps);
   preferenceRoutes(router, deps);
+  deliveryRoutes(router, deps);
   notificationRoutes(router, deps);
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);

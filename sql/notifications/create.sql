@@ -39,7 +39,7 @@ n as (
 created as (
   -- each created row with its item's in_app route (the first item of its external_id)
   select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed,
-         m.decision = 'deliver' as emailed
+         m.decision = 'deliver' as emailed, m.decision as email_decision, m.reason as email_reason
   from n
   join routes r on r.channel = 'in_app'
                and r.ord = (select min(i.ord) from input i where i.external_id = n.external_id)
@@ -63,7 +63,8 @@ e as (
                  'image_url', n.image_url, 'icon_url', n.icon_url, 'context_data', n.context_data,
                  'priority', n.priority, 'status', 'unread', 'expires_at', n.expires_at, 'created_at', n.created_at),
                  'suppressed', case when n.suppressed is null then '[]'::jsonb
-                                    else jsonb_build_array(jsonb_build_object('channel', 'in_app', 'reason', n.suppressed)) end),
+                                    else jsonb_build_array(jsonb_build_object('channel', 'in_app', 'reason', n.suppressed)) end,
+                 'email', jsonb_build_object('decision', n.email_decision, 'reason', n.email_reason)),
                null, null, n.in_app)::oriva.new_event
     from created n cross join lateral (select a.name, a.icon_url from oriva.apps a where a.id = n.app_id) a))
 ),

@@ -226,3 +226,37 @@ t.test('one-click unsubscribe from the message switches email off; forged and ex
   await new Promise((r) => setTimeout(r, 300));
   t.same((await deliveries('leaver')).map((r) => r.title), ['Social thing'], 'no email is scheduled any more for social');
 });
+
+t.test('GET /notifications/:id/deliveries: each channel with its status and why, for the owner app and platform apps', async (t) => {
+  const core = await createTestApp(db, { id: 'oriva-core', name: 'Oriva Core', platform: true });
+  const other = await createTestApp(db, { id: 'other-app', name: 'Other' });
+  const channels = async (id: string, auth = app.auth) => {
+    const res = await api('GET', `/notifications/${id}/deliveries`, auth);
+    t.equal(res.status, 200);
+    return Object.fromEntries((res.body.deliveries as { channel: string; status: string; reason: string | null }[]).map((d) => [d.channel, `${d.status}:${d.reason}`]));
+  };
+  const { rows: [read] } = await db.system.query(`select id from oriva.platform_notifications where title = 'Burst 5'`);
+  t.same(await channels(read.id), { in_app: 'delivered:null', email: 'skipped:read' });
+  const { rows: [sent] } = await db.system.query(`select id from oriva.platform_notifications where title = 'Burst 6'`);
+  t.same(await channels(sent.id, core.auth), { in_app: 'delivered:null', email: 'sent:null' }, 'a platform app reads them too');
+  const { rows: [held] } = await db.system.query(`select id from oriva.platform_notifications where title = 'Can wait'`);
+  t.same(await channels(held.id), { in_app: 'delivered:null', email: 'pending:null' });
+  const { rows: [offSocial] } = await db.system.query(`select id from oriva.platform_notifications where title = 'Another social thing'`);
+  t.same(await channels(offSocial.id), { in_app: 'delivered:null', email: 'suppressed:category_off' });
+  const { rows: [bounced] } = await db.system.query(`select id from oriva.platform_notifications where title = 'After the bounce'`);
+  t.same(await channels(bounced.id), { in_app: 'delivered:null', email: 'skipped:bouncing' });
+  const noAddress = await notify('nobody-with-an-address');
+  t.same(await channels(noAddress), { in_app: 'delivered:null', email: 'skipped:no_address' });
+  const mutedUser = await userAuth('muted-all');
+  await api('PATCH', '/users/muted-all/preferences', mutedUser.auth, { apps: { 'work-buddy': { muted: true } }, email: { address: 'muted@example.com' } });
+  t.same(await channels(await notify('muted-all')), { in_app: 'suppressed:muted_app', email: 'suppressed:muted_app' });
+
+  const foreign = await api('GET', `/notifications/${sent.id}/deliveries`, other.auth);
+  t.same([foreign.status, foreign.body.error.code], [403, 'forbidden'], "another app's notification");
+  const asUser = await api('GET', `/notifications/${sent.id}/deliveries`, (await userAuth('burst')).auth);
+  t.same([asUser.status, asUser.body.error.code], [403, 'forbidden'], 'a user token');
+  const unknown = await api('GET', '/notifications/00000000-0000-4000-8000-000000000000/deliveries', app.auth);
+  t.same([unknown.status, unknown.body.error.code], [404, 'not_found']);
+  const malformed = await api('GET', '/notifications/not-a-uuid/deliveries', app.auth);
+  t.equal(malformed.status, 400);
+});
