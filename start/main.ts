@@ -10,6 +10,7 @@ import { DEV_SECRETS_KEY_FILE, exitOnStartupError, loadConfig } from '../lib/con
 import { generateSecretsKey } from '../lib/secrets.js';
 import { resolveDatabase } from '../lib/database.js';
 import { makePool } from '../lib/db.js';
+import { startMailCatcher } from '../lib/dev/mail-catcher.js';
 import { freePort } from '../lib/listen.js';
 import { makeLogger } from '../lib/log.js';
 import { migrateDatabase } from '../lib/migrate.js';
@@ -65,13 +66,21 @@ try {
     // The notification center page, served by the API server, connects to the gateway from the browser.
     const pagePort = config.port || (await freePort());
     const pageOrigins = [`http://${config.host}:${pagePort}`, `http://127.0.0.1:${pagePort}`, `http://localhost:${pagePort}`];
+    // Without SMTP_URL, email goes to a local mail catcher the page shows as the dev outbox.
+    const catcher = config.email.smtpUrl ? null : await startMailCatcher(0, '127.0.0.1');
+    if (catcher) stops.push(() => catcher.close());
     const gateway = await startGateway({ ...config, allowedOrigins: [...new Set([...config.allowedOrigins, ...pageOrigins])] }, db.url, log);
     stops.push(() => gateway.close());
     const server = await startServer(config, db.url, log, pagePort, {
-      demo: { appId: demo.app_id, apiKey: demo.api_key, userId: DEMO_USER, userToken: token, gatewayUrl: gateway.url },
+      demo: { appId: demo.app_id, apiKey: demo.api_key, userId: DEMO_USER, userToken: token, gatewayUrl: gateway.url, outbox: catcher ?? undefined },
     });
     stops.push(() => server.close());
-    const worker = await startWorker(config, db.url, log);
+    const email = {
+      ...config.email,
+      smtpUrl: config.email.smtpUrl ?? catcher!.url,
+      publicUrl: process.env.PUBLIC_URL ? config.email.publicUrl : server.url,
+    };
+    const worker = await startWorker({ ...config, email }, db.url, log);
     stops.push(() => worker.close());
     const workerMetrics = await startMetricsServer(worker.metrics, config.workerMetricsPort, config.host);
     stops.push(() => workerMetrics.close());
@@ -85,6 +94,7 @@ try {
         `  Gateway:      ${gateway.url}/api/v1/events/stream`,
         `  Metrics:      ${server.url}/metrics (API), ${gateway.url.replace(/^ws/, 'http')}/metrics (gateway)`,
         `  Worker metrics: http://${config.host}:${workerMetrics.port}/metrics   (WORKER_METRICS_PORT)`,
+        catcher ? `  Dev outbox:   ${server.url}/dev/outbox   (no SMTP_URL: emails are caught locally)` : `  Email:        SMTP ${new URL(email.smtpUrl).host}`,
         `  Database:     ${db.owned ? 'embedded Postgres, data in ' + config.dataDir : db.url.replace(/:[^:@/]*@/, ':***@')}`,
         `  Demo app id:  ${demo.app_id}`,
         `  Demo API key: ${demo.api_key}`,

@@ -35,6 +35,7 @@ const ui = {
   devForm: $('dev-form'),
   devStatus: $('dev-status'),
   devAppId: $('dev-app-id'),
+  devOutbox: $('dev-outbox'),
   appsPanel: $('apps-panel'),
   apps: $('apps'),
   appsEmpty: $('apps-empty'),
@@ -304,6 +305,7 @@ async function signIn(token) {
   ui.appsPanel.hidden = false;
   ui.settingsOpen.hidden = false;
   if (page.dev) ui.devAppId.textContent = page.dev.app_id;
+  ui.devOutbox.hidden = !page.dev?.outbox_url;
 }
 
 function signOut(message = '') {

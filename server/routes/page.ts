@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../../lib/config.js';
+import type { CaughtMessage } from '../../lib/dev/mail-catcher.js';
+import { outboxPage } from './outbox.js';
 
 /** What `npm start` hands the page so a newcomer is signed in and can send test notifications. */
 export interface DemoCredentials {
@@ -20,6 +22,8 @@ export interface DemoCredentials {
   userToken: string;
   /** ws://host:port of the gateway, e.g. ws://127.0.0.1:3001 */
   gatewayUrl: string;
+  /** npm start without SMTP_URL: what the local mail catcher received, shown at /dev/outbox. */
+  outbox?: { messages: CaughtMessage[] } | undefined;
 }
 
 export interface PageDeps {
@@ -109,8 +113,19 @@ export function pageRoutes(deps: PageDeps): Router {
         user_id: demo.userId,
         user_token: demo.userToken,
         gateway_url: demo.gatewayUrl,
+        outbox_url: demo.outbox ? '/dev/outbox' : null,
       };
     });
+    if (demo.outbox) {
+      const outbox = demo.outbox;
+      router.get('/dev/outbox', async (ctx) => {
+        securityHeaders(ctx);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+        ctx.type = TYPES['.html']!;
+        ctx.body = await outboxPage(outbox.messages);
+      });
+    }
   }
   return router;
 }

@@ -72,7 +72,7 @@ t.test('dev config: the demo credentials when not in production', async (t) => {
   const res = await fetch(`${base}/dev-config.json`);
   t.equal(res.status, 200);
   t.equal(res.headers.get('cache-control'), 'no-store');
-  t.same(await res.json(), { app_id: 'demo-app', api_key: 'oriva_sk_demo', user_id: 'demo-user', user_token: 'a.b.c', gateway_url: 'ws://127.0.0.1:4555' });
+  t.same(await res.json(), { app_id: 'demo-app', api_key: 'oriva_sk_demo', user_id: 'demo-user', user_token: 'a.b.c', gateway_url: 'ws://127.0.0.1:4555', outbox_url: null });
 });
 
 t.test('production never exposes the demo credentials, even if they were passed', async (t) => {

@@ -69,6 +69,26 @@ t.test('first start: ready, reachable, and stopped cleanly by Ctrl-C', async (t)
   t.same(await ready.json(), { status: 'ready' });
   t.ok(postgresProcesses().length > 0, 'the embedded Postgres runs');
 
+  // Without SMTP_URL, email goes to the local catcher, shown at the dev outbox the stdout names.
+  const outbox = field(stdout, 'Dev outbox');
+  t.match(outbox, /^http:\/\/127\.0\.0\.1:\d+\/dev\/outbox$/);
+  const user = { authorization: `Bearer ${field(stdout, 'User token')}`, 'content-type': 'application/json' };
+  const app = { authorization: `Bearer ${field(stdout, 'Demo API key')}`, 'content-type': 'application/json' };
+  const prefs = await fetch(`${api}/users/demo-user/preferences`, { method: 'PATCH', headers: user, body: JSON.stringify({ email: { address: 'demo@example.com', delay_seconds: 0 } }) });
+  t.equal(prefs.status, 200, await prefs.clone().text());
+  const sent = await fetch(`${api}/apps/demo-app/notifications`, {
+    method: 'POST', headers: app, body: JSON.stringify({ external_id: 'outbox-1', user_id: 'demo-user', notification_type: 'test', title: 'Straight to the outbox', body: 'Hello <b>there</b>' }),
+  });
+  t.equal(sent.status, 201);
+  let caught = '';
+  for (let i = 0; i < 100 && !caught.includes('Straight to the outbox'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    caught = await (await fetch(outbox)).text();
+  }
+  t.match(caught, 'Demo App: Straight to the outbox', 'the email is in the dev outbox');
+  t.match(caught, 'Hello &lt;b&gt;there&lt;/b&gt;', 'escaped');
+  t.match(caught, 'To demo@example.com');
+
   child.kill('SIGINT');
   const exit = await done;
   t.equal(exit.code, 0, exit.stderr);
