@@ -13,6 +13,7 @@ import { dumpSchema } from '../schema-dump.js';
 import { generateSecretsKey } from '../secrets.js';
 import { signUserToken } from '../tokens.js';
 import { reencryptWebhookSecrets } from '../webhooks/reencrypt.js';
+import { emailsReport } from './emails.js';
 import { jobsReport } from './jobs.js';
 import { ReplayError, replayFailedDeliveries } from './webhooks-replay.js';
 
@@ -23,6 +24,7 @@ const USAGE = `usage: oriva <command>
   migrate
   schema-dump
   jobs                      queue depth per task, failed jobs, disabled webhooks
+  emails --user <user-id>   a user's pending email deliveries and recent emails
   webhooks replay --app <app-id> --webhook <webhook-id> --since <ISO time>
   secrets generate-key [--id <key id>]   a new SECRETS_KEY value (one AES-256 key)
   secrets reencrypt         encrypt every webhook secret with SECRETS_KEY's first key
@@ -36,6 +38,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   migrate: [],
   'schema-dump': [],
   jobs: [],
+  emails: ['user'],
   'webhooks replay': ['app', 'webhook', 'since'],
   'secrets generate-key': ['id'],
   'secrets reencrypt': [],
@@ -174,6 +177,11 @@ async function main(argv: string[]): Promise<void> {
     case 'jobs':
       process.stdout.write(`${JSON.stringify(await withDatabase(config, (_db, pool) => jobsReport(pool)), null, 2)}\n`);
       return;
+    case 'emails': {
+      const user = idOption(values, 'user', userIdSchema);
+      process.stdout.write(`${JSON.stringify(await withDatabase(config, (_db, pool) => emailsReport(pool, user)), null, 2)}\n`);
+      return;
+    }
     case 'webhooks replay': {
       const app = idOption(values, 'app', appIdSchema);
       const webhook = option(values, 'webhook');

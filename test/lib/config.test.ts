@@ -12,6 +12,12 @@ t.test('defaults', async (t) => {
   t.same(config.rateLimits, { windowMs: 900_000, events: 1000, notifications: 500, queries: 1000, webhooks: 50, wsConnectionsPerUser: 10, wsConnectionsPerApp: 100 });
   t.equal(config.webhooksPerApp, 20);
   t.equal(config.secrets.primaryId, 'dev', 'outside production, without SECRETS_KEY or a key file: the built-in dev key');
+  t.same(config.email, {
+    smtpUrl: null, from: 'Oriva Notifications <notifications@localhost>', publicUrl: 'http://localhost:3000',
+    timeoutMs: 15_000, maxAttempts: 6, retryBaseMs: 30_000, leaseMs: 120_000, unsubscribeTtlDays: 60,
+  }, 'no SMTP_URL: the worker sends no email (npm start runs a local catcher)');
+  t.same(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.com:465', EMAIL_FROM: 'Oriva <notify@example.com>', PUBLIC_URL: 'https://n.example.com/' }).email,
+    { ...config.email, smtpUrl: 'smtps://u:p@mail.example.com:465', from: 'Oriva <notify@example.com>', publicUrl: 'https://n.example.com' });
 });
 
 t.test('each bad value is refused with a message naming the variable', async (t) => {
@@ -29,6 +35,13 @@ t.test('each bad value is refused with a message naming the variable', async (t)
     [{ SECRETS_KEY: 'nokey' }, /^SECRETS_KEY entries must look like <id>:<base64 of 32 bytes>/],
     [{ SECRETS_KEY: 'k1:c2hvcnQ=' }, /^SECRETS_KEY key "k1" must be 32 bytes in base64$/],
     [{ SECRETS_KEY: `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}` }, /^SECRETS_KEY lists key "k1" twice$/],
+    [{ SMTP_URL: 'not a url' }, /^SMTP_URL is not a URL \(expected smtp:\/\/user:pass@host:587 or smtps:\/\/host:465\)$/],
+    [{ SMTP_URL: 'http://mail.example.com' }, /^SMTP_URL must use smtp: or smtps: \(got http:\)$/],
+    [{ EMAIL_FROM: 'not an address' }, /^EMAIL_FROM must be an email address, optionally with a name/],
+    [{ EMAIL_FROM: 'Oriva <a@b.c>\r\nBcc: x@y.z' }, /^EMAIL_FROM must be an email address/],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: `k1:${Buffer.alloc(32, 7).toString('base64')}`, SMTP_URL: 'smtp://mail.example.com' }, /^EMAIL_FROM is required when SMTP_URL is set and NODE_ENV=production$/],
+    [{ PUBLIC_URL: 'javascript:alert(1)' }, /^PUBLIC_URL must be an http\(s\) origin/],
+    [{ EMAIL_TIMEOUT_MS: '5' }, /^EMAIL_TIMEOUT_MS must be between 100/],
   ];
   for (const [env, message] of cases) {
     t.throws(() => loadConfig(env), { constructor: ConfigError, message }, JSON.stringify(env));

@@ -27,6 +27,14 @@ for (const entry of ['server/main.ts', 'worker/main.ts', 'gateway/main.ts']) {
     t.equal(malformed.code, 1);
     t.same(oneLine(malformed.stderr), [`${name}: cannot start: SECRETS_KEY key "k1" must be 32 bytes in base64`]);
   });
+  t.test(`${name}: malformed SMTP_URL or EMAIL_FROM`, async (t) => {
+    const smtp = await runChild(entry, [], { DATABASE_URL: db.url, SMTP_URL: 'mail.example.com:25' });
+    t.equal(smtp.code, 1);
+    t.same(oneLine(smtp.stderr), [`${name}: cannot start: SMTP_URL must use smtp: or smtps: (got mail.example.com:)`]);
+    const from = await runChild(entry, [], { DATABASE_URL: db.url, EMAIL_FROM: 'nobody' });
+    t.equal(from.code, 1);
+    t.same(oneLine(from.stderr), [`${name}: cannot start: EMAIL_FROM must be an email address, optionally with a name: "Oriva <notify@example.com>"`]);
+  });
 }
 
 t.test('no DATABASE_URL and no embedded Postgres running: the lone server says what to do', async (t) => {

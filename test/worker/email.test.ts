@@ -9,6 +9,7 @@ import WS from 'ws';
 import { startMailCatcher } from '../../lib/dev/mail-catcher.js';
 import { signUnsubscribe } from '../../lib/email/unsubscribe.js';
 import { testDatabase } from '../helpers/db.js';
+import { runChild } from '../helpers/spawn.js';
 import { createTestApp, startTestGateway, startTestServer, startTestWorker, TEST_JWT_SECRET, userAuth } from '../helpers/stack.js';
 
 const db = await testDatabase(t);
@@ -259,4 +260,19 @@ t.test('GET /notifications/:id/deliveries: each channel with its status and why,
   t.same([unknown.status, unknown.body.error.code], [404, 'not_found']);
   const malformed = await api('GET', '/notifications/not-a-uuid/deliveries', app.auth);
   t.equal(malformed.status, 400);
+});
+
+t.test('oriva emails --user: pending deliveries and recent emails', async (t) => {
+  const oriva = (...args: string[]) => runChild('lib/cli/main.ts', args, { DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET });
+  const quiet = await oriva('emails', '--user', 'quiet');
+  t.equal(quiet.code, 0, quiet.stderr);
+  const report = JSON.parse(quiet.stdout);
+  t.same(report.pending.map((p: { notifications: { title: string }[] }) => p.notifications.map((n) => n.title)), [['Can wait']], 'held by quiet hours');
+  t.same(report.recent.map((e: { status: string; attempts: number; notifications: { title: string }[] }) => [e.status, e.attempts, e.notifications.map((n) => n.title)]),
+    [['sent', 1, ['Cannot wait']]]);
+  const gone = JSON.parse((await oriva('emails', '--user', 'gone')).stdout);
+  t.match(gone.recent, [{ status: 'bouncing', attempts: 1, last_error: /550/ }]);
+  const bad = await oriva('emails', '--user', 'not a user id');
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /^oriva: --user "not a user id" does not match/);
 });
