@@ -12,7 +12,7 @@ import { inTransaction, makePool } from '../lib/db.js';
 import { freePort } from '../lib/listen.js';
 import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
-import { insertNotifications, type NewNotification } from '../lib/notifications.js';
+import { insertNotifications, type ReadyNotification } from '../lib/notifications.js';
 import { normalise } from '../lib/preferences.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
@@ -81,7 +81,7 @@ try {
 
   // 1. Direct SQL reference: the same transaction (set actor + the create statement, generic plans as the API's writes) at the same concurrency.
   let n = 0;
-  const item = (): NewNotification => notification(`direct-${n++}`);
+  const item = (): ReadyNotification => notification(`direct-${n++}`);
   const direct = await closedLoop(CONCURRENCY, SECONDS, () => inTransaction(api, { appId: 'bench-app' }, (c) => insertNotifications(c, 'bench-app', [item()], { installRequired: true }), { genericPlans: true }));
   console.log(`direct SQL (pg, ${CONCURRENCY} concurrent): ${direct.toFixed(0)} tx/s`);
 

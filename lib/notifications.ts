@@ -28,8 +28,11 @@ export interface NewNotification {
   external_id: string;
   user_id: string;
   notification_type: string;
-  title: string;
-  body: string;
+  /** Given, or rendered from the app's template when the item has template_data instead. */
+  title?: string;
+  body?: string;
+  /** Instead of title and body: the data the app's template for notification_type renders. */
+  template_data?: Record<string, unknown>;
   action_url?: string;
   action_label?: string;
   image_url?: string;
@@ -55,6 +58,9 @@ export type CreateOutcome =
   | { outcome: 'refused'; external_id: string; reason: RefusalReason }
   | { outcome: 'duplicate'; external_id: string };
 
+/** A notification ready to write: its title and body given or rendered. */
+export type ReadyNotification = Omit<NewNotification, 'template_data'> & { title: string; body: string };
+
 type CreateRow =
   | { outcome: 'created'; external_id: string; ord: null; reason: SuppressionReason | null; id: string; created_at: Date }
   | { outcome: 'refused'; external_id: null; ord: number; reason: RefusalReason; id: null; created_at: null };
@@ -65,8 +71,8 @@ export interface CreateOptions {
 }
 
 /** Route and insert notifications in one statement: one outcome per item, in item order. */
-export async function insertNotifications(db: Queryable, appId: string, items: NewNotification[], options: CreateOptions): Promise<CreateOutcome[]> {
-  const column = <K extends keyof NewNotification>(k: K) => items.map((n) => n[k] ?? null);
+export async function insertNotifications(db: Queryable, appId: string, items: ReadyNotification[], options: CreateOptions): Promise<CreateOutcome[]> {
+  const column = <K extends keyof ReadyNotification>(k: K) => items.map((n) => n[k] ?? null);
   const rows = await run(db, createNotifications, {
     app_id: appId,
     install_required: options.installRequired,

@@ -19,13 +19,15 @@ export const suppressedChannels = {
 export const notificationCreate = {
   type: 'object',
   additionalProperties: false,
-  required: ['external_id', 'user_id', 'notification_type', 'title', 'body'],
+  required: ['external_id', 'user_id', 'notification_type'],
+  description: 'title and body, or template_data (the app\'s template for notification_type renders them)',
   properties: {
     external_id: plainLine(1, 255),
     user_id: userId,
     notification_type: plainLine(1, 64),
-    title: plainLine(1, 200),
-    body: plainText(1, 1000),
+    title: { ...plainLine(1, 200), description: 'required unless template_data is given' },
+    body: { ...plainText(1, 1000), description: 'required unless template_data is given' },
+    template_data: { ...jsonObject, description: 'instead of title and body: the variables of the app\'s template for this notification_type (PUT /apps/:appId/templates/:notificationType); a missing variable is a 400 naming it' },
     action_url: link,
     action_label: plainLine(1, 100),
     image_url: link,

@@ -300,3 +300,46 @@ begin
 end $$;
 revoke all on function oriva.email_digest_record(uuid, text, text, timestamptz) from public;
 grant execute on function oriva.email_digest_record(uuid, text, text, timestamptz) to oriva_system;
+
+------------------------------------------------------------------------------------------------
+-- Templates (DESIGN §10): per app and notification_type, Liquid sources for the title, the body,
+-- and optionally the email subject and the email body (HTML). lib/templates.ts parses and renders
+-- them; a create with template_data stores the rendered title and body like any notification, and
+-- the rendered email parts in oriva.notification_email_content (used when the notification is
+-- emailed on its own).
+------------------------------------------------------------------------------------------------
+create table if not exists oriva.notification_templates (
+  app_id            text not null references oriva.apps (id) on delete cascade,
+  notification_type text not null,
+  title             text not null,
+  body              text not null,
+  email_subject     text,
+  email_body        text,
+  created_at        timestamptz not null default now(),
+  updated_at        timestamptz not null default now(),
+  primary key (app_id, notification_type)
+);
+alter table oriva.notification_templates enable row level security;
+alter table oriva.notification_templates force row level security;
+drop policy if exists api_tenant on oriva.notification_templates;
+create policy api_tenant on oriva.notification_templates to oriva_api
+  using (app_id = (select oriva.acting_app_id())) with check (app_id = (select oriva.acting_app_id()));
+drop policy if exists system_all on oriva.notification_templates;
+create policy system_all on oriva.notification_templates to oriva_system using (true) with check (true);
+grant select, insert, update, delete on oriva.notification_templates to oriva_api, oriva_system;
+
+create table if not exists oriva.notification_email_content (
+  notification_id uuid primary key references oriva.platform_notifications (id) on delete cascade,
+  app_id          text not null,
+  subject         text,
+  html            text
+);
+alter table oriva.notification_email_content enable row level security;
+alter table oriva.notification_email_content force row level security;
+drop policy if exists api_tenant on oriva.notification_email_content;
+create policy api_tenant on oriva.notification_email_content to oriva_api
+  using (app_id = (select oriva.acting_app_id())) with check (app_id = (select oriva.acting_app_id()));
+drop policy if exists system_all on oriva.notification_email_content;
+create policy system_all on oriva.notification_email_content to oriva_system using (true) with check (true);
+grant select, insert on oriva.notification_email_content to oriva_api;
+grant select, insert, update, delete on oriva.notification_email_content to oriva_system;

@@ -8,6 +8,7 @@ import { eventTypeRoutes } from './event-types.js';
 import { installationRoutes } from './installations.js';
 import { preferenceRoutes } from './preferences.js';
 import { deliveryRoutes } from './deliveries.js';
+import { templateRoutes } from './templates.js';
 import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
@@ -20,6 +21,7 @@ export function apiRouter(appDeps: AppDeps): Router {
   installationRoutes(router, deps);
   preferenceRoutes(router, deps);
   deliveryRoutes(router, deps);
+  templateRoutes(router, deps);
   notificationRoutes(router, deps);
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);

@@ -3,7 +3,9 @@
 import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
-import { insertNotifications, type NewNotification } from '../../lib/notifications.js';
+import { insertNotifications, type NewNotification, type ReadyNotification } from '../../lib/notifications.js';
+import { saveEmailContent } from '../../lib/templates.js';
+import { contentProblems, renderItems, type Rendered } from './from-template.js';
 import { AppError, badRequest, forbidden, notFound, notInstalled } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
@@ -26,6 +28,10 @@ const updateState = sqlStatement<{
 const readAllStatement = sqlFile('notifications/read_all');
 const deleteNotification = sqlFile('notifications/delete');
 const notificationOwner = sqlFile('notifications/owner');
+
+/** A batch item's 400 result. */
+const invalid = (index: number, errors: { path: string; message: string }[]) =>
+  ({ index, success: false, status: 400, error: { code: 'validation_error', message: `${errors[0]!.path} ${errors[0]!.message}`, details: errors } });
 
 /** 400 when expires_at is not in the future (checked after the schema). */
 function expiryProblem(n: NewNotification, now: number): string | null {
@@ -81,12 +87,17 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     success: { status: 201, description: 'Created', schema: notificationCreated, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z', suppressed: [] } },
     errors: [400, 403, 409, 413, 415, 422, 429],
   }, async ({ params, body, write }) => {
+    const problems = contentProblems(body, 'body');
     const expiry = expiryProblem(body, Date.now());
-    if (expiry) throw badRequest(`body/expires_at ${expiry}`, [{ path: 'body/expires_at', message: expiry }]);
+    if (expiry) problems.push({ path: 'body/expires_at', message: expiry });
+    if (problems.length) throw badRequest(`${problems[0]!.path} ${problems[0]!.message}`, problems);
     return write(async (client) => {
-      const [result] = await insertNotifications(client, params.appId, [body], { installRequired: deps.config.installRequired });
+      const [rendered] = await renderItems(client, params.appId, [{ item: body, prefix: 'body' }]);
+      if (Array.isArray(rendered)) throw badRequest(`${rendered[0]!.path} ${rendered[0]!.message}`, rendered);
+      const [result] = await insertNotifications(client, params.appId, [rendered!.item], { installRequired: deps.config.installRequired });
       if (result!.outcome === 'refused') throw notInstalled(body.user_id);
       if (result!.outcome === 'duplicate') throw duplicate(body.external_id);
+      if (rendered!.email) await saveEmailContent(client, params.appId, [{ id: result!.id, ...rendered!.email }]);
       return { status: 201, body: { success: true, notification_id: result!.id, created_at: result!.created_at.toISOString(), suppressed: result!.suppressed } };
     });
   });
@@ -119,14 +130,26 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     body.notifications.forEach((raw, index) => {
       const errors = check(notificationCreate, 'body', raw).map((e) => ({ ...e, path: e.path.replace(/^body/, `body/notifications/${index}`) }));
       const item = raw as NewNotification;
+      if (errors.length === 0) errors.push(...contentProblems(item, `body/notifications/${index}`));
       const expiry = errors.length === 0 ? expiryProblem(item, now) : null;
       if (expiry) errors.push({ path: `body/notifications/${index}/expires_at`, message: expiry });
-      if (errors.length) results[index] = { index, success: false, status: 400, error: { code: 'validation_error', message: `${errors[0]!.path} ${errors[0]!.message}`, details: errors } };
+      if (errors.length) results[index] = invalid(index, errors);
       else valid.push({ index, item });
     });
     return write(async (client) => {
-      const outcomes = valid.length ? await insertNotifications(client, params.appId, valid.map((v) => v.item), { installRequired: deps.config.installRequired }) : [];
-      valid.forEach(({ index, item }, i) => {
+      const rendered = await renderItems(client, params.appId, valid.map(({ index, item }) => ({ item, prefix: `body/notifications/${index}` })));
+      const ready: { index: number; item: ReadyNotification; email: Rendered['email'] }[] = [];
+      valid.forEach(({ index }, i) => {
+        const r = rendered[i]!;
+        if (Array.isArray(r)) results[index] = invalid(index, r);
+        else ready.push({ index, item: r.item, email: r.email });
+      });
+      const outcomes = ready.length ? await insertNotifications(client, params.appId, ready.map((v) => v.item), { installRequired: deps.config.installRequired }) : [];
+      await saveEmailContent(client, params.appId, ready.flatMap(({ email }, i) => {
+        const result = outcomes[i]!;
+        return email && result.outcome === 'created' ? [{ id: result.id, ...email }] : [];
+      }));
+      ready.forEach(({ index, item }, i) => {
         const result = outcomes[i]!;
         if (result.outcome === 'created') {
           results[index] = { index, success: true, status: 201, notification_id: result.id, external_id: result.external_id, created_at: result.created_at.toISOString(), suppressed: result.suppressed };

@@ -49,3 +49,13 @@ t.test('subject, Message-ID and one-click unsubscribe headers', async (t) => {
   t.match(email.text, 'Stop emails for system notifications: https://n.example.com/unsubscribe?token=abc');
   t.match(email.text, 'See everything in your notification center: https://n.example.com/');
 });
+
+t.test("a notification emailed on its own uses its template's email subject and HTML; a digest of several does not", async (t) => {
+  const templated = item({ email_subject: 'Your session\r\nBcc: x@y.z', email_html: '<p>Hi <b>Sam</b></p>' });
+  const single = renderDigest('e1', 'u@example.com', [templated], options);
+  t.equal(single.subject, 'Your session Bcc: x@y.z', 'still one header line');
+  t.match(single.html, '<p>Hi <b>Sam</b></p>');
+  const digest = renderDigest('e2', 'u@example.com', [templated, item({ title: 'Other' })], options);
+  t.equal(digest.subject, '2 new notifications from Work Buddy');
+  t.notMatch(digest.html, '<p>Hi <b>Sam</b></p>');
+});

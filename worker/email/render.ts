@@ -13,6 +13,10 @@ export interface DigestItem {
   priority: string;
   category: string;
   created_at: Date;
+  /** Rendered from the app's template (lib/templates.ts): used when the email lists only this one. */
+  email_subject?: string | null;
+  /** HTML, every template output already escaped by the template engine. */
+  email_html?: string | null;
 }
 
 export interface DigestEmail {
@@ -59,6 +63,7 @@ export function linkable(raw: string | null): string | null {
 }
 
 export function subjectOf(items: DigestItem[]): string {
+  if (items.length === 1 && items[0]!.email_subject) return headerText(items[0]!.email_subject);
   if (items.length === 1) return headerText(`${items[0]!.app_name}: ${items[0]!.title}`);
   const apps = [...new Set(items.map((i) => i.app_name))];
   const from = apps.length <= 2 ? apps.join(' and ') : `${apps.slice(0, 2).join(', ')} and ${apps.length - 2} more`;
@@ -103,7 +108,9 @@ function htmlPart(items: DigestItem[], options: RenderOptions): string {
     '<body style="margin:0;padding:16px;background:#f6f7fb;font-family:system-ui,sans-serif;color:#101828">',
     '<table role="presentation" width="100%" style="max-width:560px;margin:0 auto;background:#fff;border-radius:12px;padding:16px">',
     `<tr><td><h1 style="font-size:18px;margin:0 0 8px">${items.length === 1 ? 'A new notification' : `${items.length} new notifications`}</h1></td></tr>`,
-    ...items.map(htmlItem),
+    ...(items.length === 1 && items[0]!.email_html
+      ? [`<tr><td style="padding:12px 0;border-bottom:1px solid #e4e7ec">${items[0]!.email_html}</td></tr>`]
+      : items.map(htmlItem)),
     `<tr><td style="padding-top:16px"><a href="${escapeHtml(center)}">Open your notification center</a></td></tr>`,
     `<tr><td style="padding-top:16px;font-size:12px;color:#667085">You get these emails because you were not online. `,
     `<a href="${escapeHtml(options.unsubscribeUrl)}">Stop emails for ${escapeHtml(options.unsubscribeWhat)}</a>.</td></tr>`,
