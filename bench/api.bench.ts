@@ -38,19 +38,28 @@ try {
   const appAuth = `Bearer ${app.api_key}`;
   // The users the bench writes to installed the app (INSTALL_REQUIRED is on by default): every create
   // pays the installation check, as in production.
-  await system.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app'), ('feed_user', 'bench-app'), ('prefs_user', 'bench-app')`);
+  await system.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app'), ('feed_user', 'bench-app'), ('prefs_user', 'bench-app'), ('email_user', 'bench-app')`);
   // prefs_user saved a preference document (issue 14) as a busy user would: settings for 20 apps with
-  // a few types each, categories, quiet hours, an email address. None of it holds bench-app's
-  // notifications back, so both users' creates do the same writes; the difference is the rule's cost.
+  // a few types each, categories, quiet hours; no email address (so no email is scheduled). None of
+  // it holds bench-app's notifications back, so both users' creates do the same writes; the
+  // difference is the rule's cost.
   const apps = Array.from({ length: 20 }, (_, i) => `other-app-${i}`);
   for (const id of apps) await createApp(system, { id, name: id, platform: false });
   const document = normalise({
     categories: { social: { email: false }, task: { email: false } },
     apps: Object.fromEntries(apps.map((id, i) => [id, { muted: i % 3 === 0, types: { digest: { email: false }, reminder: { in_app: i % 2 === 0 } } }])),
     quiet_hours: { start: '22:00', end: '07:00', timezone: 'Europe/Berlin' },
-    email: { address: 'prefs_user@example.com', delay_seconds: 600 },
   });
   await system.query(`insert into oriva.user_preferences (user_id, document) values ('prefs_user', $1)`, [JSON.stringify(document)]);
+  // email_user has an address (issue 15): each create also writes a pending email delivery and
+  // (re)schedules the user's digest job — the email step's cost on the write path.
+  await system.query(`insert into oriva.user_preferences (user_id, document) values ('email_user', $1)`,
+    [JSON.stringify(normalise({ email: { address: 'email_user@example.com', delay_seconds: 600 } }))]);
+  // …and 1,000 users with an address (and 1,000 without), each installed: creates spread over users.
+  await system.query(`insert into oriva.app_installations (user_id, app_id)
+                      select u || i, 'bench-app' from generate_series(0, 999) i, unnest(array['mail_', 'plain_']) u`);
+  await system.query(`insert into oriva.user_preferences (user_id, document) select 'mail_' || i, $1::jsonb from generate_series(0, 999) i`,
+    [JSON.stringify(normalise({ email: { address: 'mail@example.com', delay_seconds: 600 } }))]);
 
   // The server, in its own process.
   const port = await freePort();
@@ -107,6 +116,25 @@ try {
   const preferenceRatio = withDocument / withoutDocument;
   console.log(`POST notification max, user with a stored preference document: ${withDocument.toFixed(0)} req/s; without one: ${withoutDocument.toFixed(0)} req/s (${rounds} interleaved rounds)`);
   console.log(`  ratio: ${(preferenceRatio * 100).toFixed(0)}% (target ≥ 90%) ${preferenceRatio >= 0.9 ? 'OK' : 'MISSED'}`);
+
+  // 3b. A user whose email channel delivers (issue 15) against one without an address, interleaved.
+  let withoutEmail = 0;
+  let withEmail = 0;
+  for (let round = 0; round < rounds; round++) {
+    withoutEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
+    withEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('email_user'))).perSecond / rounds;
+  }
+  console.log(`POST notification max, one user with an email address (a pending email + the digest job per create): ${withEmail.toFixed(0)} req/s; without: ${withoutEmail.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+  console.log(`  ratio: ${((withEmail / withoutEmail) * 100).toFixed(0)}% (one hot user: the creates queue on that user's digest job row; no target)`);
+  let spreadWithout = 0;
+  let spreadWith = 0;
+  const spread = (prefix: string) => { let k = 0; return () => postFor(`${prefix}${k++ % 1000}`)(); };
+  for (let round = 0; round < rounds; round++) {
+    spreadWithout += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('plain_'))).perSecond / rounds;
+    spreadWith += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('mail_'))).perSecond / rounds;
+  }
+  console.log(`POST notification max over 1,000 users with an email address: ${spreadWith.toFixed(0)} req/s; 1,000 without: ${spreadWithout.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+  console.log(`  ratio: ${((spreadWith / spreadWithout) * 100).toFixed(0)}% (the email step's cost on the write path; no target)`);
 
   // 4. Fixed arrival rates (open model): evenly spaced requests, latency from each scheduled start.
   for (const rate of [250, 500, 1000]) {

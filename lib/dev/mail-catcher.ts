@@ -16,7 +16,10 @@ export type Reply = 'accept' | { code: number; message: string } | 'stall';
 export interface MailCatcher {
   port: number;
   url: string;
+  /** The newest messages (at most `keep`). */
   messages: CaughtMessage[];
+  /** Every message accepted since the start. */
+  accepted: number;
   /** Decide the reply to each message (default: accept everything). */
   reply: (to: string[], attempt: number) => Reply;
   close(): Promise<void>;
@@ -28,6 +31,7 @@ export async function startMailCatcher(port = 0, host = '127.0.0.1', keep = 500)
     port: 0,
     url: '',
     messages: [],
+    accepted: 0,
     reply: () => 'accept',
     close: async () => {},
   };
@@ -53,6 +57,7 @@ export async function startMailCatcher(port = 0, host = '127.0.0.1', keep = 500)
           return callback(err);
         }
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        catcher.accepted += 1;
         catcher.messages.push({ from, to, raw: Buffer.concat(chunks), receivedAt: new Date() });
         if (catcher.messages.length > keep) catcher.messages.splice(0, catcher.messages.length - keep);
         callback();

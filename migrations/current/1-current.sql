@@ -1,4 +1,47 @@
 ------------------------------------------------------------------------------------------------
+-- Templates (DESIGN §10): per app and notification_type, Liquid sources for the title, the body,
+-- and optionally the email subject and the email body (HTML). lib/templates.ts parses and renders
+-- them; a create with template_data stores the rendered title and body like any notification, and
+-- the rendered email parts in oriva.notification_email_content (used when the notification is
+-- emailed on its own).
+------------------------------------------------------------------------------------------------
+create table if not exists oriva.notification_templates (
+  app_id            text not null references oriva.apps (id) on delete cascade,
+  notification_type text not null,
+  title             text not null,
+  body              text not null,
+  email_subject     text,
+  email_body        text,
+  created_at        timestamptz not null default now(),
+  updated_at        timestamptz not null default now(),
+  primary key (app_id, notification_type)
+);
+alter table oriva.notification_templates enable row level security;
+alter table oriva.notification_templates force row level security;
+drop policy if exists api_tenant on oriva.notification_templates;
+create policy api_tenant on oriva.notification_templates to oriva_api
+  using (app_id = (select oriva.acting_app_id())) with check (app_id = (select oriva.acting_app_id()));
+drop policy if exists system_all on oriva.notification_templates;
+create policy system_all on oriva.notification_templates to oriva_system using (true) with check (true);
+grant select, insert, update, delete on oriva.notification_templates to oriva_api, oriva_system;
+
+create table if not exists oriva.notification_email_content (
+  notification_id uuid primary key references oriva.platform_notifications (id) on delete cascade,
+  app_id          text not null,
+  subject         text,
+  html            text
+);
+alter table oriva.notification_email_content enable row level security;
+alter table oriva.notification_email_content force row level security;
+drop policy if exists api_tenant on oriva.notification_email_content;
+create policy api_tenant on oriva.notification_email_content to oriva_api
+  using (app_id = (select oriva.acting_app_id())) with check (app_id = (select oriva.acting_app_id()));
+drop policy if exists system_all on oriva.notification_email_content;
+create policy system_all on oriva.notification_email_content to oriva_system using (true) with check (true);
+grant select, insert on oriva.notification_email_content to oriva_api;
+grant select, insert, update, delete on oriva.notification_email_content to oriva_system;
+
+------------------------------------------------------------------------------------------------
 -- Email (DESIGN §10): the channel for users who are not there. The routing step decides per
 -- notification (preferences, address); the create statement schedules a digest per user (one
 -- graphile-worker job keyed by user, so a burst coalesces); the worker's email_digest task claims
@@ -166,6 +209,24 @@ create or replace function oriva.route_notifications(app_id text, user_ids text[
 
 drop function if exists oriva.in_app_suppressions(text, text[], text[], text[]);
 
+-- The notifications one email lists (most recent first), with their app's name and icon and the
+-- email parts their template rendered: what the worker renders, returned with the claim.
+create or replace function oriva.email_items(p_email uuid) returns jsonb
+  language sql stable
+  set search_path = pg_catalog
+  as $$
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'id', n.id, 'app_name', a.name, 'app_icon', a.icon_url, 'title', n.title, 'body', n.body,
+             'action_url', n.action_url, 'action_label', n.action_label, 'priority', n.priority,
+             'category', n.category, 'created_at', n.created_at, 'email_subject', c.subject, 'email_html', c.html)
+             order by n.created_at desc, n.id), '[]')
+      from oriva.email_deliveries d
+      join oriva.platform_notifications n on n.id = d.notification_id
+      join oriva.apps a on a.id = n.app_id
+      left join oriva.notification_email_content c on c.notification_id = n.id
+     where d.email_id = p_email
+  $$;
+
 -- The digest of one user, claimed by the worker's email_digest task in one transaction. First a
 -- digest claimed before and not finished (the worker died, or a temporary failure asked for a
 -- retry): it is sent again, the same email id. Else the due pending deliveries: each is skipped
@@ -174,7 +235,7 @@ drop function if exists oriva.in_app_suppressions(text, text[], text[], text[]);
 -- pass), or put in one new email (status sending, leased to this worker). Returns the email to send,
 -- if any; a later pending delivery gets its own digest job.
 create or replace function oriva.email_digest_claim(p_user text, p_lease_ms integer, p_stale_ms integer)
-  returns table (email_id uuid, address text, resend boolean, attempts integer)
+  returns table (email_id uuid, address text, resend boolean, attempts integer, items jsonb)
   language plpgsql volatile
   set search_path = pg_catalog
   as $$
@@ -201,7 +262,7 @@ begin
    limit 1;
   if v_email is not null then
     update oriva.emails set lease_until = now() + v_lease where id = v_email;
-    return query select v_email, v_address, true, v_attempts;
+    return query select v_email, v_address, true, v_attempts, oriva.email_items(v_email);
     return;
   end if;
   if exists (select 1 from oriva.emails e where e.user_id = p_user and e.status = 'sending') then
@@ -253,7 +314,7 @@ begin
     perform oriva.enqueue_email_digest(p_user, v_next, false);
   end if;
   if v_email is not null then
-    return query select v_email, v_address, false, 0;
+    return query select v_email, v_address, false, 0, oriva.email_items(v_email);
   end if;
 end $$;
 revoke all on function oriva.email_digest_claim(text, integer, integer) from public;
@@ -300,46 +361,3 @@ begin
 end $$;
 revoke all on function oriva.email_digest_record(uuid, text, text, timestamptz) from public;
 grant execute on function oriva.email_digest_record(uuid, text, text, timestamptz) to oriva_system;
-
-------------------------------------------------------------------------------------------------
--- Templates (DESIGN §10): per app and notification_type, Liquid sources for the title, the body,
--- and optionally the email subject and the email body (HTML). lib/templates.ts parses and renders
--- them; a create with template_data stores the rendered title and body like any notification, and
--- the rendered email parts in oriva.notification_email_content (used when the notification is
--- emailed on its own).
-------------------------------------------------------------------------------------------------
-create table if not exists oriva.notification_templates (
-  app_id            text not null references oriva.apps (id) on delete cascade,
-  notification_type text not null,
-  title             text not null,
-  body              text not null,
-  email_subject     text,
-  email_body        text,
-  created_at        timestamptz not null default now(),
-  updated_at        timestamptz not null default now(),
-  primary key (app_id, notification_type)
-);
-alter table oriva.notification_templates enable row level security;
-alter table oriva.notification_templates force row level security;
-drop policy if exists api_tenant on oriva.notification_templates;
-create policy api_tenant on oriva.notification_templates to oriva_api
-  using (app_id = (select oriva.acting_app_id())) with check (app_id = (select oriva.acting_app_id()));
-drop policy if exists system_all on oriva.notification_templates;
-create policy system_all on oriva.notification_templates to oriva_system using (true) with check (true);
-grant select, insert, update, delete on oriva.notification_templates to oriva_api, oriva_system;
-
-create table if not exists oriva.notification_email_content (
-  notification_id uuid primary key references oriva.platform_notifications (id) on delete cascade,
-  app_id          text not null,
-  subject         text,
-  html            text
-);
-alter table oriva.notification_email_content enable row level security;
-alter table oriva.notification_email_content force row level security;
-drop policy if exists api_tenant on oriva.notification_email_content;
-create policy api_tenant on oriva.notification_email_content to oriva_api
-  using (app_id = (select oriva.acting_app_id())) with check (app_id = (select oriva.acting_app_id()));
-drop policy if exists system_all on oriva.notification_email_content;
-create policy system_all on oriva.notification_email_content to oriva_system using (true) with check (true);
-grant select, insert on oriva.notification_email_content to oriva_api;
-grant select, insert, update, delete on oriva.notification_email_content to oriva_system;

@@ -28,11 +28,13 @@ export function outcomeOfError(err: SmtpError): EmailOutcome {
   return typeof err.responseCode === 'number' && err.responseCode >= 500 ? { kind: 'bounce', error } : { kind: 'retry', error };
 }
 
-export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 4): Mailer {
+export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 12): Mailer {
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     pool: true,
     maxConnections,
+    // one connection carries any number of messages (nodemailer's default reconnects after 100)
+    maxMessages: Infinity,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,

@@ -1,5 +1,6 @@
 // email_digest: one user's email — claim (what is due and still worth sending, or an email a
-// previous run left unfinished; the email id is recorded before the SMTP call) → render → send →
+// previous run left unfinished, with the notifications it lists; the email id is recorded before
+// the SMTP call) → render → send →
 // record the outcome (sent; retry later with backoff; failed after the last attempt; bouncing on a
 // permanent refusal, which pauses the user's email channel). An SMTP failure is a recorded outcome,
 // not a job error; the job only fails when the database does (it then runs again and resends the
@@ -13,8 +14,8 @@ import { renderDigest, type DigestItem } from '../email/render.js';
 import type { EmailOutcome } from '../email/smtp.js';
 import type { TaskDeps } from './index.js';
 
-const claim = sqlStatement<{ user_id: string; lease_ms: number; stale_ms: number }, { email_id: string; address: string; resend: boolean; attempts: number }>('email/claim');
-const itemsOf = sqlStatement<{ email_id: string }, DigestItem>('email/items');
+type ItemJson = Omit<DigestItem, 'created_at'> & { created_at: string };
+const claim = sqlStatement<{ user_id: string; lease_ms: number; stale_ms: number }, { email_id: string; address: string; resend: boolean; attempts: number; items: ItemJson[] }>('email/claim');
 const record = sqlStatement<{ email_id: string; outcome: 'sent' | 'retry' | 'failed' | 'bouncing'; error: string | null; retry_at: Date | null }, Record<string, unknown>>('email/record');
 
 /** Email for the category every listed notification shares, or all email when they differ. */
@@ -32,7 +33,7 @@ export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): T
     const { email } = config;
     const [claimed] = await run(pool, claim, { user_id, lease_ms: email.leaseMs, stale_ms: config.gateway.instanceStaleMs });
     if (!claimed) return;
-    const items = await run(pool, itemsOf, { email_id: claimed.email_id });
+    const items: DigestItem[] = claimed.items.map((i) => ({ ...i, created_at: new Date(i.created_at) }));
     if (items.length === 0) {
       await run(pool, record, { email_id: claimed.email_id, outcome: 'failed', error: 'nothing left to send: the notifications were deleted', retry_at: null });
       return;
