@@ -60,6 +60,150 @@ create function oriva.app_may_reach(app_id text, user_id text, install_required 
                     where i.user_id = app_may_reach.user_id and i.app_id = app_may_reach.app_id)
   $$;
 
+create function oriva.email_digest_claim(p_user text, p_lease_ms integer, p_stale_ms integer) returns TABLE(email_id uuid, address text, resend boolean, attempts integer, items jsonb)
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  v_doc jsonb;
+  v_bounced timestamptz;
+  v_online boolean;
+  v_quiet boolean;
+  v_until timestamptz;
+  v_email uuid;
+  v_address text;
+  v_next timestamptz;
+  v_ids uuid[];
+  v_attempts integer;
+  v_reasons text[];
+  v_lease interval := make_interval(secs => p_lease_ms / 1000.0);
+begin
+  perform pg_advisory_xact_lock(hashtextextended('oriva.email_digest:' || p_user, 0));
+
+  select e.id, e.address, e.attempts into v_email, v_address, v_attempts
+    from oriva.emails e
+   where e.user_id = p_user and e.status = 'sending' and (e.lease_until is null or e.lease_until < now())
+   order by e.created_at
+   limit 1;
+  if v_email is not null then
+    update oriva.emails set lease_until = now() + v_lease where id = v_email;
+    return query select v_email, v_address, true, v_attempts, oriva.email_items(v_email);
+    return;
+  end if;
+  if exists (select 1 from oriva.emails e where e.user_id = p_user and e.status = 'sending') then
+    return; -- another worker is sending this user's digest; when it is done it schedules what is left
+  end if;
+
+  select p.document, p.email_bounced_at into v_doc, v_bounced from oriva.user_preferences p where p.user_id = p_user;
+  v_address := v_doc #>> '{email,address}';
+  select exists (select 1 from oriva.gateway_connections c join oriva.gateway_instances i on i.id = c.instance_id
+                  where c.user_id = p_user and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0))
+    into v_online;
+  select q.in_quiet, q.quiet_until into v_quiet, v_until from oriva.quiet_hours_at(v_doc -> 'quiet_hours', now()) q;
+
+  select coalesce(array_agg(x.notification_id), '{}'), coalesce(array_agg(x.reason), '{}') into v_ids, v_reasons
+    from (select d.notification_id,
+                 case when n.expires_at is not null and n.expires_at <= now() then 'expired'
+                      when not oriva.is_unread(s.status, null) then s.status
+                      -- online: they see it live (unless in_app was suppressed: then no state row)
+                      when v_online and s.status is not null then 'online'
+                      when v_address is null then 'no_address'
+                      when v_bounced is not null then 'bouncing'
+                      when v_quiet and n.priority <> 'urgent' and n.category <> 'security' then 'quiet_hours'
+                 end as reason
+            from oriva.email_deliveries d
+            join oriva.platform_notifications n on n.id = d.notification_id
+            left join oriva.notification_state s on s.notification_id = d.notification_id
+           where d.user_id = p_user and d.status = 'pending'
+             for update of d) x;
+
+  update oriva.email_deliveries d
+     set status = case when x.reason = 'quiet_hours' then 'pending' else 'skipped' end,
+         reason = case when x.reason = 'quiet_hours' then null else x.reason end,
+         due_at = case when x.reason = 'quiet_hours' then v_until else d.due_at end,
+         updated_at = now()
+    from unnest(v_ids, v_reasons) as x (notification_id, reason)
+   where d.notification_id = x.notification_id and x.reason is not null;
+
+  v_email := null;
+  if array_position(v_reasons, null) is not null then
+    insert into oriva.emails (user_id, address, lease_until) values (p_user, v_address, now() + v_lease)
+    returning id into v_email;
+    update oriva.email_deliveries d set status = 'sending', email_id = v_email, updated_at = now()
+      from unnest(v_ids, v_reasons) as x (notification_id, reason)
+     where d.notification_id = x.notification_id and x.reason is null;
+  end if;
+
+  select min(d.due_at) into v_next from oriva.email_deliveries d where d.user_id = p_user and d.status = 'pending';
+  if v_next is not null then
+    perform oriva.enqueue_email_digest(p_user, v_next, false);
+  end if;
+  if v_email is not null then
+    return query select v_email, v_address, false, 0, oriva.email_items(v_email);
+  end if;
+end $$;
+
+create function oriva.email_digest_record(p_email uuid, p_outcome text, p_error text, p_retry_at timestamp with time zone) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  v_user text;
+  v_next timestamptz;
+begin
+  update oriva.emails
+     set status = case p_outcome when 'sent' then 'sent' when 'retry' then 'sending' else p_outcome end,
+         attempts = attempts + 1,
+         last_error = coalesce(p_error, last_error),
+         lease_until = null,
+         sent_at = case when p_outcome = 'sent' then now() end
+   where id = p_email and status = 'sending'
+  returning user_id into v_user;
+  if v_user is null then
+    return;
+  end if;
+  if p_outcome <> 'retry' then
+    update oriva.email_deliveries set status = p_outcome, reason = left(p_error, 500), updated_at = now()
+     where email_id = p_email;
+  end if;
+  if p_outcome = 'bouncing' then
+    update oriva.user_preferences set email_bounced_at = now() where user_id = v_user;
+  end if;
+  if p_outcome = 'retry' then
+    perform oriva.enqueue_email_digest(v_user, p_retry_at, false);
+  else
+    select min(d.due_at) into v_next from oriva.email_deliveries d where d.user_id = v_user and d.status = 'pending';
+    if v_next is not null then
+      perform oriva.enqueue_email_digest(v_user, greatest(v_next, now()), false);
+    end if;
+  end if;
+end $$;
+
+create function oriva.email_items(p_email uuid) returns jsonb
+  language sql stable
+  set search_path = pg_catalog
+  as $$
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'id', n.id, 'app_name', a.name, 'app_icon', a.icon_url, 'title', n.title, 'body', n.body,
+             'action_url', n.action_url, 'action_label', n.action_label, 'priority', n.priority,
+             'category', n.category, 'created_at', n.created_at, 'email_subject', c.subject, 'email_html', c.html)
+             order by n.created_at desc, n.id), '[]')
+      from oriva.email_deliveries d
+      join oriva.platform_notifications n on n.id = d.notification_id
+      join oriva.apps a on a.id = n.app_id
+      left join oriva.notification_email_content c on c.notification_id = n.id
+     where d.email_id = p_email
+  $$;
+
+create function oriva.enqueue_email_digest(user_id text, run_at timestamp with time zone, urgent boolean) returns void
+  language sql volatile security definer
+  set search_path = pg_catalog
+  as $$
+    select graphile_worker.add_job('email_digest', json_build_object('user_id', user_id), run_at := run_at,
+                                   job_key := 'email_digest:' || user_id,
+                                   job_key_mode := case when urgent then 'replace' else 'preserve_run_at' end)
+  $$;
+
 create function oriva.enqueue_notification_expiry(notification_id uuid, run_at timestamp with time zone) returns void
   language sql volatile
   set search_path = pg_catalog
@@ -128,18 +272,6 @@ begin
   return true;
 end $$;
 
-create function oriva.in_app_suppressions(app_id text, user_ids text[], notification_types text[], categories text[]) returns TABLE(ord bigint, reason text)
-  language sql stable security definer
-  set search_path = pg_catalog
-  as $$
-    select r.ord, s.reason
-      from unnest(user_ids, notification_types, categories) with ordinality as r (user_id, notification_type, category, ord)
-      join oriva.user_preferences p on p.user_id = r.user_id
-      cross join lateral (select oriva.preference_suppression(p.document, in_app_suppressions.app_id, r.notification_type,
-                                                              r.category, 'in_app') as reason) s
-     where s.reason is not null
-  $$;
-
 create function oriva.in_feed(status text, expires_at timestamp with time zone) returns boolean
   language sql stable
   as $$ select status in ('unread', 'read', 'clicked') and (expires_at is null or expires_at > now()) $$;
@@ -173,6 +305,26 @@ create function oriva.notification_owner(p_id uuid) returns TABLE(app_id text, u
   language sql stable security definer
   set search_path = pg_catalog
   as $$ select n.app_id, n.user_id::text from oriva.platform_notifications n where n.id = p_id $$;
+
+create function oriva.preference_routes(app_id text, user_ids text[], notification_types text[], categories text[]) returns TABLE(ord bigint, in_app_reason text, email_decision text, email_reason text)
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select r.ord, s.in_app,
+           case when s.email is not null then 'suppress'
+                when p.document #>> '{email,address}' is null or p.email_bounced_at is not null then 'skip'
+                else 'deliver' end,
+           case when s.email is not null then s.email
+                when p.document #>> '{email,address}' is null then 'no_address'
+                when p.email_bounced_at is not null then 'bouncing'
+                else 'digest' end
+      from unnest(user_ids, notification_types, categories) with ordinality as r (user_id, notification_type, category, ord)
+      join oriva.user_preferences p on p.user_id = r.user_id
+      cross join lateral (
+        select oriva.preference_suppression(p.document, preference_routes.app_id, r.notification_type, r.category, 'in_app') as in_app,
+               oriva.preference_suppression(p.document, preference_routes.app_id, r.notification_type, r.category, 'email') as email
+      ) s
+  $$;
 
 create function oriva.preference_suppression(document jsonb, app_id text, notification_type text, category text, channel text) returns text
   language sql immutable
@@ -265,8 +417,8 @@ create function oriva.route_notifications(app_id text, user_ids text[], notifica
       select r.ord, r.user_id, oriva.app_may_reach(route_notifications.app_id, r.user_id, install_required) as reachable
         from unnest(user_ids) with ordinality as r (user_id, ord)
     ),
-    suppressed as (
-      select * from oriva.in_app_suppressions(route_notifications.app_id, user_ids, notification_types, categories)
+    preferred as (
+      select * from oriva.preference_routes(route_notifications.app_id, user_ids, notification_types, categories)
     ),
     app_webhooks as (
       select exists (select 1 from oriva.app_webhooks w
@@ -274,15 +426,44 @@ create function oriva.route_notifications(app_id text, user_ids text[], notifica
                         and oriva.webhook_hears(w.subscribed_events, 'notification', 'created')) as heard
     )
     select r.ord, r.user_id, 'in_app',
-           case when not r.reachable then 'refuse' when s.reason is not null then 'suppress' else 'deliver' end,
-           case when not r.reachable then 'not_installed' else coalesce(s.reason, 'default') end
-      from recipients r left join suppressed s on s.ord = r.ord
+           case when not r.reachable then 'refuse' when p.in_app_reason is not null then 'suppress' else 'deliver' end,
+           case when not r.reachable then 'not_installed' else coalesce(p.in_app_reason, 'default') end
+      from recipients r left join preferred p on p.ord = r.ord
+    union all
+    select r.ord, r.user_id, 'email',
+           case when not r.reachable then 'refuse' else coalesce(p.email_decision, 'skip') end,
+           case when not r.reachable then 'not_installed' else coalesce(p.email_reason, 'no_address') end
+      from recipients r left join preferred p on p.ord = r.ord
     union all
     select r.ord, r.user_id, 'webhook',
            case when not r.reachable then 'refuse' when h.heard then 'deliver' else 'skip' end,
            case when not r.reachable then 'not_installed' when h.heard then 'subscribed' else 'no_subscribed_webhook' end
       from recipients r cross join app_webhooks h
   $$;
+
+create function oriva.schedule_emails(notification_ids uuid[], app_ids text[], user_ids text[], urgent boolean[]) returns integer
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+declare
+  scheduled integer;
+begin
+  if coalesce(cardinality(notification_ids), 0) = 0 then
+    return 0;
+  end if;
+  with due as (
+    insert into oriva.email_deliveries (notification_id, app_id, user_id, due_at)
+    select n.id, n.app_id, n.user_id,
+           case when n.urgent then now()
+                else now() + make_interval(secs => coalesce((p.document #>> '{email,delay_seconds}')::integer, 300)) end
+      from unnest(notification_ids, app_ids, user_ids, urgent) as n (id, app_id, user_id, urgent)
+      left join oriva.user_preferences p on p.user_id = n.user_id
+    returning user_id, due_at, due_at <= now() as now_due
+  )
+  select count(oriva.enqueue_email_digest(u.user_id, u.run_at, u.urgent)::text) into scheduled
+    from (select user_id, min(due_at) as run_at, bool_or(now_due) as urgent from due group by user_id) u;
+  return scheduled;
+end $$;
 
 create function oriva.state_change_event(app_id text, user_id text, notification_id uuid, external_id text, status text, previous_status text, source text, extra jsonb) returns oriva.new_event
   language sql immutable
@@ -523,6 +704,52 @@ alter table oriva.apps add constraint apps_pkey PRIMARY KEY (id);
 CREATE TRIGGER _900_announce_key_change AFTER DELETE OR UPDATE OF is_active, is_platform ON oriva.apps FOR EACH ROW EXECUTE FUNCTION oriva.tg_announce_key_change();
 grant DELETE, INSERT, SELECT, UPDATE on oriva.apps to oriva_system;
 
+create table oriva.email_deliveries (
+  notification_id uuid not null,
+  app_id text not null,
+  user_id oriva.user_id not null,
+  status text default 'pending'::text not null,
+  reason text,
+  due_at timestamp with time zone not null,
+  email_id uuid,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'skipped'::text, 'failed'::text, 'bouncing'::text])));
+alter table oriva.email_deliveries add constraint email_deliveries_email_id_fkey FOREIGN KEY (email_id) REFERENCES oriva.emails(id);
+alter table oriva.email_deliveries add constraint email_deliveries_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
+alter table oriva.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (notification_id);
+CREATE INDEX email_deliveries_email_idx ON oriva.email_deliveries USING btree (email_id) WHERE (email_id IS NOT NULL);
+CREATE INDEX email_deliveries_pending_idx ON oriva.email_deliveries USING btree (user_id, due_at) WHERE (status = 'pending'::text);
+alter table oriva.email_deliveries enable row level security;
+alter table oriva.email_deliveries force row level security;
+create policy api_read on oriva.email_deliveries to oriva_api
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.email_deliveries to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.email_deliveries to oriva_system;
+
+create table oriva.emails (
+  id uuid default gen_random_uuid() not null,
+  user_id oriva.user_id not null,
+  address text not null,
+  status text default 'sending'::text not null,
+  attempts integer default 0 not null,
+  last_error text,
+  lease_until timestamp with time zone,
+  created_at timestamp with time zone default now() not null,
+  sent_at timestamp with time zone
+);
+alter table oriva.emails add constraint emails_status_check CHECK ((status = ANY (ARRAY['sending'::text, 'sent'::text, 'failed'::text, 'bouncing'::text])));
+alter table oriva.emails add constraint emails_pkey PRIMARY KEY (id);
+CREATE INDEX emails_user_idx ON oriva.emails USING btree (user_id, created_at DESC);
+alter table oriva.emails enable row level security;
+alter table oriva.emails force row level security;
+create policy system_all on oriva.emails to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.emails to oriva_system;
+
 create table oriva.gateway_connections (
   id uuid not null,
   instance_id uuid not null,
@@ -568,6 +795,24 @@ create policy system_all on oriva.idempotency_keys to oriva_system
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.idempotency_keys to oriva_system;
 
+create table oriva.notification_email_content (
+  notification_id uuid not null,
+  app_id text not null,
+  subject text,
+  html text
+);
+alter table oriva.notification_email_content add constraint notification_email_content_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
+alter table oriva.notification_email_content add constraint notification_email_content_pkey PRIMARY KEY (notification_id);
+alter table oriva.notification_email_content enable row level security;
+alter table oriva.notification_email_content force row level security;
+create policy api_tenant on oriva.notification_email_content to oriva_api
+  using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
+  with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
+create policy system_all on oriva.notification_email_content to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_email_content to oriva_system;
+
 create table oriva.notification_state (
   id uuid default gen_random_uuid() not null,
   notification_id uuid not null,
@@ -602,6 +847,28 @@ create policy system_all on oriva.notification_state to oriva_system
   using (true)
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_state to oriva_system;
+
+create table oriva.notification_templates (
+  app_id text not null,
+  notification_type text not null,
+  title text not null,
+  body text not null,
+  email_subject text,
+  email_body text,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table oriva.notification_templates add constraint notification_templates_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.notification_templates add constraint notification_templates_pkey PRIMARY KEY (app_id, notification_type);
+alter table oriva.notification_templates enable row level security;
+alter table oriva.notification_templates force row level security;
+create policy api_tenant on oriva.notification_templates to oriva_api
+  using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
+  with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
+create policy system_all on oriva.notification_templates to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_templates to oriva_system;
 
 create table oriva.notification_transitions (
   from_status oriva.notification_status not null,
@@ -764,7 +1031,8 @@ create table oriva.user_preferences (
   user_id oriva.user_id not null,
   document jsonb not null,
   revision bigint default 1 not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  email_bounced_at timestamp with time zone
 );
 alter table oriva.user_preferences add constraint user_preferences_pkey PRIMARY KEY (user_id);
 CREATE TRIGGER _900_announce AFTER INSERT OR UPDATE ON oriva.user_preferences FOR EACH ROW EXECUTE FUNCTION oriva.tg_user_preferences__announce();
