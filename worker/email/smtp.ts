@@ -42,7 +42,9 @@ export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 
   return {
     async send(message) {
       try {
-        const info = await transport.sendMail(message);
+        // base64 parts: encoded natively (quoted-printable is per character in JS); nothing in a
+        // message may make nodemailer read a file or fetch a URL
+        const info = await transport.sendMail({ ...message, textEncoding: 'base64', disableFileAccess: true, disableUrlAccess: true });
         return { kind: 'sent', response: String(info.response ?? '') };
       } catch (err) {
         return outcomeOfError(err as SmtpError);

@@ -11,6 +11,7 @@ import { signUnsubscribe, type UnsubscribeScope } from '../../lib/email/unsubscr
 import type { NotificationCategory } from '../../lib/schemas/notifications.js';
 import { sqlStatement } from '../../lib/sql.js';
 import { renderDigest, type DigestItem } from '../email/render.js';
+import { makeSentBatcher } from '../email/sent-batch.js';
 import type { EmailOutcome } from '../email/smtp.js';
 import type { TaskDeps } from './index.js';
 
@@ -29,6 +30,7 @@ function scopeOf(items: DigestItem[]): { scope: UnsubscribeScope; what: string }
 }
 
 export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): Task<'email_digest'> {
+  const sent = makeSentBatcher(pool);
   return async ({ user_id }) => {
     const { email } = config;
     const [claimed] = await run(pool, claim, { user_id, lease_ms: email.leaseMs, stale_ms: config.gateway.instanceStaleMs });
@@ -56,7 +58,7 @@ export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): T
 
     const attempt = claimed.attempts + 1;
     if (outcome.kind === 'sent') {
-      await run(pool, record, { email_id: claimed.email_id, outcome: 'sent', error: null, retry_at: null });
+      await sent.record(claimed.email_id);
     } else if (outcome.kind === 'bounce') {
       await run(pool, record, { email_id: claimed.email_id, outcome: 'bouncing', error: outcome.error, retry_at: null });
     } else if (attempt >= email.maxAttempts) {
