@@ -10,6 +10,7 @@ import { insertNotifications } from '../../lib/notifications.js';
 import { testDatabase } from '../helpers/db.js';
 import { finished, startChild } from '../helpers/spawn.js';
 import { createTestApp, startTestWorker } from '../helpers/stack.js';
+import { until } from './helpers/fixtures.js';
 
 const db = await testDatabase(t);
 const app = await createTestApp(db, { id: 'work-buddy', name: 'Work Buddy' });
@@ -17,15 +18,6 @@ const catcher = await startMailCatcher();
 t.teardown(() => catcher.close());
 const emailEnv = { SMTP_URL: catcher.url, PUBLIC_URL: 'http://localhost:3000', EMAIL_LEASE_MS: '1000', EMAIL_TIMEOUT_MS: '60000' };
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('SIGKILL mid-send: after a restart the digest is sent once, with the recorded Message-ID', async (t) => {
   let held = 0;
@@ -47,14 +39,14 @@ t.test('SIGKILL mid-send: after a restart the digest is sent once, with the reco
     { external_id: 'c2', user_id: 'crash', notification_type: 'x', title: 'Also before', body: 'B' },
   ], { installRequired: false }));
 
-  await until('the worker to be mid-send', () => held === 1);
+  await until(async () => held === 1, 30_000, 'the worker to be mid-send');
   const { rows: [claimed] } = await db.system.query(`select id, status, attempts from oriva.emails where user_id = 'crash'`);
   t.same({ status: claimed.status, attempts: claimed.attempts }, { status: 'sending', attempts: 0 }, 'the email id was recorded before the SMTP call');
   child.kill('SIGKILL');
   t.equal((await exited).signal, 'SIGKILL', 'the worker died mid-send');
 
   await startTestWorker(t, db, emailEnv, { pollIntervalMs: 100, heartbeat: { intervalMs: 250, staleAfterMs: 1500 } });
-  const [message] = await until('the resent digest', () => (catcher.messages.length ? catcher.messages : null));
+  const [message] = await until(async () => (catcher.messages.length ? catcher.messages : null), 30_000, 'the resent digest');
   await new Promise((r) => setTimeout(r, 1500));
   t.equal(catcher.messages.length, 1, 'sent once');
   t.match(message!.raw.toString(), new RegExp(`Message-ID: <${claimed.id}@localhost>`, 'i'), 'the Message-ID recorded before the crash');

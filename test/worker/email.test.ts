@@ -10,6 +10,7 @@ import { startMailCatcher } from '../../lib/dev/mail-catcher.js';
 import { signUnsubscribe } from '../../lib/email/unsubscribe.js';
 import { testDatabase } from '../helpers/db.js';
 import { runChild } from '../helpers/spawn.js';
+import { until } from './helpers/fixtures.js';
 import { createTestApp, startTestGateway, startTestServer, startTestWorker, TEST_JWT_SECRET, userAuth } from '../helpers/stack.js';
 
 const db = await testDatabase(t);
@@ -46,15 +47,6 @@ async function notify(userId: string, fields: Record<string, unknown> = {}): Pro
   return res.body.notification_id as string;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const mailTo = (address: string) => catcher.messages.filter((m) => m.to.includes(address));
 const parsed = (raw: Buffer): Promise<ParsedMail> => simpleParser(raw);
@@ -62,17 +54,17 @@ const deliveries = async (userId: string) =>
   (await db.system.query<{ status: string; reason: string | null; title: string }>(
     `select d.status, d.reason, n.title from oriva.email_deliveries d join oriva.platform_notifications n on n.id = d.notification_id
       where d.user_id = $1 order by n.created_at, n.title`, [userId])).rows;
-const settled = (userId: string) => until(`${userId}'s deliveries to settle`, async () => {
+const settled = (userId: string) => until(async () => {
   const rows = await deliveries(userId);
   return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'sending') ? rows : null;
-});
+}, 10_000, `${userId}'s deliveries to settle`);
 
 t.test('a burst of 20 to an offline user is one email; the one read within the delay is not in it', async (t) => {
   const user = await userWithAddress('burst', {}, 2);
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) ids.push(await notify('burst', { title: `Burst ${i + 1}` }));
   t.equal((await api('PATCH', `/notifications/${ids[4]}`, user.auth, { status: 'read' })).status, 200);
-  const [message] = await until('the digest', async () => (mailTo('burst@example.com').length ? mailTo('burst@example.com') : null));
+  const [message] = await until(async () => (mailTo('burst@example.com').length ? mailTo('burst@example.com') : null), undefined, 'the digest');
   await new Promise((r) => setTimeout(r, 1500));
   t.equal(mailTo('burst@example.com').length, 1, 'exactly one email');
   const mail = await parsed(message!.raw);
@@ -93,8 +85,10 @@ t.test('a user online on a gateway gets no email: each is skipped as online', as
   const user = await userWithAddress('online', {}, 1);
   const ws = new WS(`${gateway.url}/api/v1/events/stream`, { headers: { authorization: `Bearer ${user.token}` } });
   t.teardown(() => ws.terminate());
-  const ready = new Promise<void>((resolve, reject) => ws.once('message', () => resolve()).once('error', reject));
-  await ready;
+  ws.on('error', () => {}); // a failed connection shows as the registry check below timing out
+  // online = a live connection in the gateways' registry (what the digest asks)
+  await until(async () => (await db.system.query(`select 1 from oriva.gateway_connections where user_id = 'online'`)).rowCount === 1,
+    10_000, 'the connection in the registry');
   for (let i = 0; i < 3; i++) await notify('online');
   const rows = await settled('online');
   t.same(rows.map((r) => [r.status, r.reason]), [['skipped', 'online'], ['skipped', 'online'], ['skipped', 'online']]);
@@ -110,7 +104,7 @@ t.test('quiet hours hold the digest until they end; urgent passes', async (t) =>
   await userWithAddress('quiet', { quiet_hours: { start: hhmm(at(-60)), end: hhmm(end), timezone: 'UTC' } }, 0);
   await notify('quiet', { title: 'Can wait' });
   await notify('quiet', { title: 'Cannot wait', priority: 'urgent' });
-  const [message] = await until('the urgent email', async () => (mailTo('quiet@example.com').length ? mailTo('quiet@example.com') : null));
+  const [message] = await until(async () => (mailTo('quiet@example.com').length ? mailTo('quiet@example.com') : null), undefined, 'the urgent email');
   t.equal((await parsed(message!.raw)).subject, 'Work Buddy: Cannot wait');
   const expectedEnd = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), end.getUTCDate(), end.getUTCHours(), end.getUTCMinutes()));
   const { rows: [held] } = await db.system.query(
@@ -128,7 +122,7 @@ t.test('app strings are escaped in the HTML part, never reach a header, and only
     title: '<img src=x onerror=alert(1)>', body: 'line one\r\nBcc: victim@example.com\r\n\r\n<script>alert(2)</script>',
     action_url: 'myapp://open/1', action_label: 'Open <b>now</b>', priority: 'urgent',
   });
-  const [message] = await until('the email', async () => (mailTo('hostile@example.com').length ? mailTo('hostile@example.com') : null));
+  const [message] = await until(async () => (mailTo('hostile@example.com').length ? mailTo('hostile@example.com') : null), undefined, 'the email');
   const mail = await parsed(message!.raw);
   const html = String(mail.html);
   t.notMatch(html, /<img src=x/, 'no markup from the title');
@@ -183,7 +177,7 @@ t.test('a server that stalls past the timeout is retried, and others are deliver
   await notify('stalled', { title: 'Slow one' });
   await new Promise((r) => setTimeout(r, 200));
   await notify('bystander', { title: 'Meanwhile' });
-  await until('the bystander email', async () => mailTo('bystander@example.com').length === 1);
+  await until(async () => mailTo('bystander@example.com').length === 1, undefined, 'the bystander email');
   t.equal(mailTo('stalled@example.com').length, 0, 'the bystander did not wait for the stalled send');
   await settled('stalled');
   t.equal(mailTo('stalled@example.com').length, 1, 'delivered on the retry');
@@ -195,7 +189,7 @@ t.test('a server that stalls past the timeout is retried, and others are deliver
 t.test('one-click unsubscribe from the message switches email off; forged and expired tokens change nothing', async (t) => {
   const user = await userWithAddress('leaver', {}, 0);
   await notify('leaver', { title: 'Social thing', category: 'social' });
-  const [message] = await until('the email', async () => (mailTo('leaver@example.com').length ? mailTo('leaver@example.com') : null));
+  const [message] = await until(async () => (mailTo('leaver@example.com').length ? mailTo('leaver@example.com') : null), undefined, 'the email');
   const mail = await parsed(message!.raw);
   const list = mail.headers.get('list') as { unsubscribe?: { url?: string }; 'unsubscribe-post'?: { name?: string } };
   t.equal(list['unsubscribe-post']?.name, 'List-Unsubscribe=One-Click', 'List-Unsubscribe-Post (RFC 8058)');
