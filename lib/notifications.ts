@@ -45,7 +45,7 @@ export interface NewNotification {
 
 /** A channel the user's preferences switched off for one notification, and why. */
 export interface Suppression {
-  channel: 'in_app';
+  channel: 'in_app' | 'email';
   reason: SuppressionReason;
 }
 
@@ -62,8 +62,8 @@ export type CreateOutcome =
 export type ReadyNotification = Omit<NewNotification, 'template_data'> & { title: string; body: string };
 
 type CreateRow =
-  | { outcome: 'created'; external_id: string; ord: null; reason: SuppressionReason | null; id: string; created_at: Date }
-  | { outcome: 'refused'; external_id: null; ord: number; reason: RefusalReason; id: null; created_at: null };
+  | { outcome: 'created'; external_id: string; ord: null; reason: SuppressionReason | null; email_suppressed: SuppressionReason | null; id: string; created_at: Date }
+  | { outcome: 'refused'; external_id: null; ord: number; reason: RefusalReason; email_suppressed: null; id: null; created_at: null };
 
 export interface CreateOptions {
   /** INSTALL_REQUIRED: refuse users who have not installed the app (platform apps are exempt). */
@@ -103,7 +103,9 @@ export async function insertNotifications(db: Queryable, appId: string, items: R
     const row = created.get(item.external_id);
     if (!row) return { outcome: 'duplicate', external_id: item.external_id };
     created.delete(item.external_id); // a repeat of an external_id later in the batch is a duplicate
-    const suppressed: Suppression[] = row.reason ? [{ channel: 'in_app', reason: row.reason }] : [];
+    const suppressed: Suppression[] = [];
+    if (row.reason) suppressed.push({ channel: 'in_app', reason: row.reason });
+    if (row.email_suppressed) suppressed.push({ channel: 'email', reason: row.email_suppressed });
     return { outcome: 'created', external_id: row.external_id, id: row.id, created_at: row.created_at, suppressed };
   });
 }

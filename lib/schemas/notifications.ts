@@ -12,8 +12,8 @@ const category = { enum: NOTIFICATION_CATEGORIES, description: 'the user switche
 /** The channels the user's preferences switched off for a created notification (empty: none). */
 export const suppressedChannels = {
   type: 'array',
-  description: 'the channels the user\'s preferences switched off for this notification, and why; in_app suppressed: stored, but not in the user\'s feed, count or stream',
-  items: closed({ channel: { const: 'in_app' }, reason: { enum: SUPPRESSION_REASONS } }),
+  description: 'the channels the user\'s preferences switched off for this notification, and why; in_app suppressed: stored, but not in the user\'s feed, count or stream; email suppressed: never emailed',
+  items: closed({ channel: { enum: ['in_app', 'email'] }, reason: { enum: SUPPRESSION_REASONS } }),
 } as const;
 
 export const notificationCreate = {

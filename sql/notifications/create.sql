@@ -6,8 +6,8 @@
 -- each, carrying the notification and the suppressed channels with their reasons (reaching the
 -- user's live connections only when in_app is delivered); an expiry job for those with expires_at;
 -- a pending email and the user's digest job where the email channel delivers.
--- One array per column, in item order. Returns a row per created notification (with the reason its
--- in_app channel was suppressed, if it was) and a row per refused item (by its position); an item in
+-- One array per column, in item order. Returns a row per created notification (with the reasons its
+-- in_app and email channels were suppressed, if they were) and a row per refused item (by its position); an item in
 -- neither is a duplicate.
 with input as (
   select *
@@ -39,7 +39,8 @@ n as (
 created as (
   -- each created row with its item's in_app route (the first item of its external_id)
   select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed,
-         m.decision = 'deliver' as emailed, m.decision as email_decision, m.reason as email_reason
+         m.decision = 'deliver' as emailed, m.decision as email_decision, m.reason as email_reason,
+         case when m.decision = 'suppress' then m.reason end as email_suppressed
   from n
   join routes r on r.channel = 'in_app'
                and r.ord = (select min(i.ord) from input i where i.external_id = n.external_id)
@@ -63,7 +64,9 @@ e as (
                  'image_url', n.image_url, 'icon_url', n.icon_url, 'context_data', n.context_data,
                  'priority', n.priority, 'status', 'unread', 'expires_at', n.expires_at, 'created_at', n.created_at),
                  'suppressed', case when n.suppressed is null then '[]'::jsonb
-                                    else jsonb_build_array(jsonb_build_object('channel', 'in_app', 'reason', n.suppressed)) end,
+                                    else jsonb_build_array(jsonb_build_object('channel', 'in_app', 'reason', n.suppressed)) end
+                               || case when n.email_suppressed is null then '[]'::jsonb
+                                    else jsonb_build_array(jsonb_build_object('channel', 'email', 'reason', n.email_suppressed)) end,
                  'email', jsonb_build_object('decision', n.email_decision, 'reason', n.email_reason)),
                null, null, n.in_app)::oriva.new_event
     from created n cross join lateral (select a.name, a.icon_url from oriva.apps a where a.id = n.app_id) a))
@@ -80,8 +83,8 @@ emails as (
   from created c
   where c.emailed
 )
-select 'created' as outcome, n.external_id, null::bigint as ord, n.suppressed as reason, n.id, n.created_at
+select 'created' as outcome, n.external_id, null::bigint as ord, n.suppressed as reason, n.email_suppressed, n.id, n.created_at
 from created n cross join e cross join jobs cross join emails
 union all
-select 'refused', null, f.ord, f.reason, null, null
+select 'refused', null, f.ord, f.reason, null, null, null
 from refused f

@@ -121,7 +121,7 @@ t.test('a change in one page shows in the other at once; a muted app stays in th
   await b.page.getByRole('button', { name: 'Close' }).click();
   const muted = await notify(workBuddy, 'Sent after the mute');
   t.equal(muted.status, 201);
-  t.same(muted.body.suppressed, [{ channel: 'in_app', reason: 'muted_app' }]);
+  t.same(muted.body.suppressed, [{ channel: 'in_app', reason: 'muted_app' }, { channel: 'email', reason: 'muted_app' }], 'muting switches off every channel');
   t.equal((await notify(demoApp, 'From an app not muted')).status, 201);
   for (const { page } of [a, b]) {
     await page.locator('#feed .title', { hasText: 'From an app not muted' }).waitFor({ timeout: 3000 });

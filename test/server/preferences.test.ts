@@ -180,13 +180,15 @@ t.test('applied at creation: each reason suppresses in_app — stored, 409 on a 
     ['category_off', { categories: { social: { in_app: false } } }, { category: 'social' }],
     ['channel_off', { channels: { in_app: false } }, { category: 'task' }],
   ];
+  // muting an app switches off every channel: email too (issue 15); the other documents switch in_app only
+  const why = (reason: string) => (reason === 'muted_app' ? [{ channel: 'in_app', reason }, { channel: 'email', reason }] : [{ channel: 'in_app', reason }]);
   for (const [reason, document, fields] of documents) {
     await prefs('sam', sam.auth, 'PUT', document);
     const unreadBefore = (await feed('sam', sam.auth)).body.unread_count;
     const external = `sup-${reason}`;
     const single = await create(buddy, notification({ external_id: external, user_id: 'sam', ...fields }));
     t.equal(single.status, 201, `${reason}: created`);
-    t.same(single.body.suppressed, [{ channel: 'in_app', reason }], `${reason}: the response says which channel and why`);
+    t.same(single.body.suppressed, why(reason), `${reason}: the response says which channels and why`);
     const duplicate = await create(buddy, notification({ external_id: external, user_id: 'sam', ...fields }));
     t.equal(duplicate.status, 409, `${reason}: its external_id still dedupes`);
 
@@ -195,7 +197,7 @@ t.test('applied at creation: each reason suppresses in_app — stored, 409 on a 
       json: { notifications: [notification({ external_id: `${external}-b`, user_id: 'sam', ...fields }), notification({ external_id: `${external}-bob`, user_id: 'bob', ...fields })] },
     });
     t.match(batch.body.results, [
-      { status: 201, suppressed: [{ channel: 'in_app', reason }] },
+      { status: 201, suppressed: why(reason) },
       { status: 201, suppressed: [] },
     ], `${reason}: batch items judged on their own user's preferences`);
 
@@ -213,7 +215,7 @@ t.test('applied at creation: each reason suppresses in_app — stored, 409 on a 
   for (const [reason] of documents) {
     const mine = deliveries.filter((d) => d.data.event_data.notification.external_id.startsWith(`sup-${reason}`) && d.data.event_data.notification.user_id === 'sam');
     t.equal(mine.length, 2, `${reason}: the webhook got both of sam's`);
-    for (const d of mine) t.same(d.data.event_data.suppressed, [{ channel: 'in_app', reason }], `${reason}: the event says why`);
+    for (const d of mine) t.same(d.data.event_data.suppressed, why(reason), `${reason}: the event says why`);
   }
 
   // The stream: a notification that is delivered arrives; none of the suppressed ones did before it.
@@ -238,7 +240,7 @@ t.test('security: a category or channel switch does not hold it back from the fe
   t.same(security.body.suppressed, [], 'security passes channel_off');
   await prefs('sam', sam.auth, 'PUT', { apps: { 'hugo-ai': { muted: true } } });
   const muted = await create(hugo, notification({ external_id: 'sec-2', user_id: 'sam', category: 'security' }));
-  t.same(muted.body.suppressed, [{ channel: 'in_app', reason: 'muted_app' }], 'an app cannot escape a mute by calling its notifications security');
+  t.same(muted.body.suppressed, [{ channel: 'in_app', reason: 'muted_app' }, { channel: 'email', reason: 'muted_app' }], 'an app cannot escape a mute by calling its notifications security');
   await reset();
 });
 
