@@ -90,8 +90,12 @@ begin
     return query select v_email, v_address, true, v_attempts, oriva.email_items(v_email);
     return;
   end if;
-  if exists (select 1 from oriva.emails e where e.user_id = p_user and e.status = 'sending') then
-    return; -- another worker is sending this user's digest; when it is done it schedules what is left
+  select min(e.lease_until) into v_next from oriva.emails e where e.user_id = p_user and e.status = 'sending';
+  if v_next is not null then
+    -- another worker holds this user's digest (sending it, or it died mid-send): look again when its
+    -- lease ends — then it is sent (what is left gets scheduled) or it is resent from here
+    perform oriva.enqueue_email_digest(p_user, v_next, false);
+    return;
   end if;
 
   select p.document, p.email_bounced_at into v_doc, v_bounced from oriva.user_preferences p where p.user_id = p_user;
@@ -177,6 +181,29 @@ begin
       perform oriva.enqueue_email_digest(v_user, greatest(v_next, now()), false);
     end if;
   end if;
+end $$;
+
+create function oriva.email_digests_sent(p_emails uuid[]) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+begin
+  with sent as (
+    update oriva.emails
+       set status = 'sent', attempts = attempts + 1, lease_until = null, sent_at = now()
+     where id = any(p_emails) and status = 'sending'
+    returning id
+  )
+  update oriva.email_deliveries d set status = 'sent', reason = null, updated_at = now()
+    from sent
+   where d.email_id = sent.id;
+
+  perform oriva.enqueue_email_digest(p.user_id, greatest(p.next_due, now()), false)
+     from (select d.user_id, min(d.due_at) as next_due
+             from oriva.email_deliveries d
+            where d.status = 'pending'
+              and d.user_id in (select e.user_id from oriva.emails e where e.id = any(p_emails))
+            group by d.user_id) p;
 end $$;
 
 create function oriva.email_items(p_email uuid) returns jsonb
