@@ -21,6 +21,10 @@ const newestSeqQuery = sqlFile('gateway/newest_seq');
 export const afterBeyondNewest = (after: number, newest: number) => `after=${after} is beyond the newest event (seq ${newest}): resume from a seq you received`;
 const archivedAfter = sqlFile('gateway/archived_after');
 const unreadCounts = sqlFile('gateway/unread_counts');
+const broadcastRecipients = sqlFile('gateway/broadcast_recipients');
+
+/** A broadcast.* event: about an audience, not one user (it has no user_id). */
+const isBroadcast = (row: EventRow) => row.user_id === null && row.event_category === 'broadcast';
 
 export interface Conn {
   id: string;
@@ -177,7 +181,30 @@ export class Hub {
   }
 
   /** Released events, in seq order (listener hook). */
-  dispatch(rows: EventRow[], notifiedAt: Map<number, number>): void {
+  /**
+   * Released events to their connections. A broadcast first asks which connected users it reaches
+   * (one query per broadcast, not one NOTIFY per recipient); users who connect meanwhile are asked
+   * too, so nobody admitted before the dispatch misses it.
+   */
+  async release(rows: EventRow[], notifiedAt: Map<number, number>): Promise<void> {
+    const recipients = new Map<number, string[]>();
+    for (const row of rows) {
+      if (!isBroadcast(row)) continue;
+      const asked = new Set<string>();
+      const reached: string[] = [];
+      for (;;) {
+        const users = [...this.byUser.keys()].filter((user) => !asked.has(user));
+        if (users.length === 0) break;
+        for (const user of users) asked.add(user);
+        const found = await run<{ user_id: string }>(this.pool, broadcastRecipients, [row.app_id, row.event_data, users]);
+        for (const { user_id } of found) reached.push(user_id);
+      }
+      recipients.set(row.seq, reached);
+    }
+    this.dispatch(rows, notifiedAt, recipients);
+  }
+
+  private dispatch(rows: EventRow[], notifiedAt: Map<number, number>, recipients: Map<number, string[]>): void {
     const countUsers = new Set<string>();
     // Frames are collected per connection and written in one corked write each: a batch of events
     // costs one syscall per connection, not one per event.
@@ -204,10 +231,17 @@ export class Hub {
         }
         conn.outbox.push(frame);
       };
-      const users = row.reaches_user === false ? undefined : this.byUser.get(row.user_id);
+      const reached = recipients.get(row.seq);
+      if (reached) {
+        for (const user of reached) {
+          for (const conn of this.byUser.get(user) ?? []) if (conn.route.kind === 'user') deliver(conn);
+          countUsers.add(user);
+        }
+      }
+      const users = row.reaches_user === false || row.user_id === null ? undefined : this.byUser.get(row.user_id);
       if (users) {
         for (const conn of users) deliver(conn);
-        if (row.event_category === 'notification') countUsers.add(row.user_id);
+        if (row.event_category === 'notification') countUsers.add(row.user_id!);
       }
       for (const appId of row.audience_apps?.length ? [row.app_id, ...row.audience_apps] : [row.app_id]) {
         for (const conn of this.byApp.get(appId) ?? []) {

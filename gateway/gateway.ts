@@ -52,7 +52,7 @@ export async function startGateway(
   let hub: Hub | null = null;
   let watch: RevocationWatch | null = null;
   const listener = new EventListener(databaseUrl, pool, log, options, {
-    onEvents: (rows, notifiedAt) => hub?.dispatch(rows, notifiedAt),
+    onEvents: (rows, notifiedAt) => hub?.release(rows, notifiedAt),
     onConnected: () => watch?.checkAll(),
     onKeysChanged: (appId) => watch?.changed(appId),
     onPreferencesChanged: (change) => hub?.preferencesChanged(change),

@@ -38,8 +38,8 @@ const PREFERENCES_CHANNEL = 'oriva_preferences';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface ListenerHooks {
-  /** Final events in seq order, each seq once. Called synchronously; hwm moves after it returns. */
-  onEvents(rows: EventRow[], notifiedAt: Map<number, number>): void;
+  /** Final events in seq order, each seq once; hwm moves after it returns (or its promise settles). */
+  onEvents(rows: EventRow[], notifiedAt: Map<number, number>): void | Promise<void>;
   /** After every (re)connect, once both channels are listened to: announcements may have been missed. */
   onConnected?(): void;
   /** An app's keys or the app changed (channel oriva_keys, payload = app id). */
@@ -176,7 +176,7 @@ export class EventListener {
         continue;
       }
       const events = release ? await run<EventRow>(this.pool, settledRange, [from, maxSeq, this.options.pageSize]) : [];
-      if (events.length > 0) this.hooks.onEvents(events, this.notifiedAt);
+      if (events.length > 0) await this.hooks.onEvents(events, this.notifiedAt);
       if (events.length < this.options.pageSize) break;
       from = events[events.length - 1]!.seq;
       this.hwm = from;

@@ -37,6 +37,9 @@ export interface Config {
     notifications: number;
     queries: number;
     webhooks: number;
+    /** Broadcasts per app per broadcastWindowMs (their own, lower limit: DESIGN §11). */
+    broadcasts: number;
+    broadcastWindowMs: number;
     wsConnectionsPerUser: number;
     wsConnectionsPerApp: number;
   };
@@ -257,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       notifications: int(env, 'RATE_LIMIT_NOTIFICATIONS', 500, 1, 10_000_000),
       queries: int(env, 'RATE_LIMIT_QUERIES', 1000, 1, 10_000_000),
       webhooks: int(env, 'RATE_LIMIT_WEBHOOKS', 50, 1, 10_000_000),
+      broadcasts: int(env, 'RATE_LIMIT_BROADCASTS', 10, 1, 10_000_000),
+      broadcastWindowMs: int(env, 'RATE_LIMIT_BROADCASTS_WINDOW_MS', 3600 * 1000, 1000, 24 * 3600 * 1000),
       wsConnectionsPerUser: int(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
       wsConnectionsPerApp: int(env, 'WS_MAX_CONNECTIONS_PER_APP', 100, 1, 1_000_000),
     },

@@ -35,7 +35,8 @@ export interface EventRow {
   id: string;
   seq: number;
   app_id: string;
-  user_id: string;
+  /** null: a broadcast.* event (about an audience, not one user). */
+  user_id: string | null;
   event_category: string;
   event_type: string;
   entity_type: string;
@@ -56,7 +57,7 @@ export interface EventMessage {
   event_type: string;
   entity_type: string;
   entity_id: string;
-  user_id: string;
+  user_id: string | null;
   app_id: string;
   event_data: Record<string, unknown>;
   timestamp: string;

@@ -1,7 +1,7 @@
 // graphile-worker jobs: their identifiers and payloads, the contract between whoever enqueues (API
 // transactions, database triggers, replays, worker/crontab) and the worker tasks that consume them.
-// The SQL side enqueues through oriva.enqueue_webhook_delivery, oriva.enqueue_notification_expiry and
-// oriva.enqueue_email_digest;
+// The SQL side enqueues through oriva.enqueue_webhook_delivery, oriva.enqueue_notification_expiry,
+// oriva.enqueue_email_digest and oriva.enqueue_broadcast_emails;
 // test/db/definitions.test.ts fails when their identifiers, worker/crontab or the worker's task
 // list drift from JOB.
 
@@ -12,6 +12,8 @@ export const JOB = {
   notificationExpire: 'notification_expire',
   /** One user's email digest (keyed email_digest:<user>, enqueued by oriva.enqueue_email_digest). */
   emailDigest: 'email_digest',
+  /** A broadcast's email deliveries, a page of users at a time (keyed broadcast_emails:<id>). */
+  broadcastEmails: 'broadcast_emails',
   /** Cron (worker/crontab): the safety sweep behind the per-notification expiry jobs. */
   notificationsExpireOverdue: 'notifications_expire_overdue',
   /** Cron (worker/crontab): daily archival of rows older than RETENTION_DAYS. */
@@ -32,6 +34,12 @@ export interface EmailDigestPayload {
   user_id: string;
 }
 
+export interface BroadcastEmailsPayload {
+  broadcast_id: string;
+  /** Where the previous run stopped (null: from the first user). */
+  after_user: string | null;
+}
+
 export interface NotificationExpirePayload {
   notification_id: string;
 }
@@ -49,6 +57,7 @@ declare global {
       [JOB.webhookDeliver]: WebhookDeliverPayload;
       [JOB.notificationExpire]: NotificationExpirePayload;
       [JOB.emailDigest]: EmailDigestPayload;
+      [JOB.broadcastEmails]: BroadcastEmailsPayload;
       [JOB.notificationsExpireOverdue]: CronPayload;
       [JOB.oldRowsArchive]: CronPayload;
     }

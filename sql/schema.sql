@@ -39,6 +39,10 @@ create function oriva.acting_as_platform() returns boolean
   language sql stable
   as $$ select coalesce(current_setting('oriva.platform', true), '') = 'on' $$;
 
+create function oriva.acting_user_broadcasts() returns uuid[]
+  language sql stable
+  as $$ select coalesce(array(select oriva.user_broadcasts(oriva.acting_user_id())), '{}') $$;
+
 create function oriva.acting_user_id() returns text
   language sql stable
   as $$ select nullif(current_setting('oriva.user_id', true), '') $$;
@@ -58,6 +62,43 @@ create function oriva.app_may_reach(app_id text, user_id text, install_required 
         or exists (select 1 from oriva.apps a where a.id = app_may_reach.app_id and a.is_platform)
         or exists (select 1 from oriva.app_installations i
                     where i.user_id = app_may_reach.user_id and i.app_id = app_may_reach.app_id)
+  $$;
+
+create function oriva.broadcast_audience(p_app text, p_topic text, p_sent_at timestamp with time zone, p_type text, p_category text) returns TABLE(recipients integer, suppressed integer)
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select count(*)::int,
+           count(*) filter (where oriva.preference_suppression(p.document, p_app, p_type, p_category, 'in_app') is not null)::int
+      from (select k.user_id from oriva.known_users k where p_topic is null and k.known_since <= p_sent_at
+            union all
+            select t.user_id from oriva.topic_subscriptions t
+             where p_topic is not null and t.app_id = p_app and t.topic = p_topic
+               and t.subscribed_at <= p_sent_at and (t.unsubscribed_at is null or t.unsubscribed_at > p_sent_at)) r
+      left join oriva.user_preferences p on p.user_id = r.user_id
+  $$;
+
+create function oriva.broadcast_event_reaches(p_app text, p_event_data jsonb, p_user text) returns boolean
+  language sql stable
+  as $$
+    select oriva.broadcast_reaches(p_app, p_event_data #>> '{broadcast,audience,topic}',
+                                   (p_event_data #>> '{broadcast,sent_at}')::timestamptz,
+                                   p_event_data #>> '{notification,notification_type}',
+                                   p_event_data #>> '{notification,category}', p_user)
+  $$;
+
+create function oriva.broadcast_reaches(p_app text, p_topic text, p_sent_at timestamp with time zone, p_type text, p_category text, p_user text) returns boolean
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select case when p_topic is null
+                then exists (select 1 from oriva.known_users k where k.user_id = p_user and k.known_since <= p_sent_at)
+                else exists (select 1 from oriva.topic_subscriptions t
+                              where t.app_id = p_app and t.topic = p_topic and t.user_id = p_user
+                                and t.subscribed_at <= p_sent_at
+                                and (t.unsubscribed_at is null or t.unsubscribed_at > p_sent_at)) end
+       and oriva.preference_suppression((select p.document from oriva.user_preferences p where p.user_id = p_user),
+                                        p_app, p_type, p_category, 'in_app') is null
   $$;
 
 create function oriva.email_digest_claim(p_user text, p_lease_ms integer, p_stale_ms integer) returns TABLE(email_id uuid, address text, resend boolean, attempts integer, items jsonb)
@@ -108,16 +149,17 @@ begin
   select coalesce(array_agg(x.notification_id), '{}'), coalesce(array_agg(x.reason), '{}') into v_ids, v_reasons
     from (select d.notification_id,
                  case when n.expires_at is not null and n.expires_at <= now() then 'expired'
-                      when not oriva.is_unread(s.status, null) then s.status
+                      when not oriva.is_unread(st.status, null) then st.status
                       -- online: they see it live (unless in_app was suppressed: then no state row)
-                      when v_online and s.status is not null then 'online'
+                      when v_online and st.status is not null then 'online'
                       when v_address is null then 'no_address'
                       when v_bounced is not null then 'bouncing'
                       when v_quiet and n.priority <> 'urgent' and n.category <> 'security' then 'quiet_hours'
                  end as reason
             from oriva.email_deliveries d
             join oriva.platform_notifications n on n.id = d.notification_id
-            left join oriva.notification_state s on s.notification_id = d.notification_id
+            left join oriva.notification_state s on s.notification_id = d.notification_id and s.user_id = d.user_id
+            cross join lateral (select case when n.user_id is null then coalesce(s.status, 'unread') else s.status end as status) st
            where d.user_id = p_user and d.status = 'pending'
              for update of d) x;
 
@@ -127,7 +169,7 @@ begin
          due_at = case when x.reason = 'quiet_hours' then v_until else d.due_at end,
          updated_at = now()
     from unnest(v_ids, v_reasons) as x (notification_id, reason)
-   where d.notification_id = x.notification_id and x.reason is not null;
+   where d.notification_id = x.notification_id and d.user_id = p_user and x.reason is not null;
 
   v_email := null;
   if array_position(v_reasons, null) is not null then
@@ -135,7 +177,7 @@ begin
     returning id into v_email;
     update oriva.email_deliveries d set status = 'sending', email_id = v_email, updated_at = now()
       from unnest(v_ids, v_reasons) as x (notification_id, reason)
-     where d.notification_id = x.notification_id and x.reason is null;
+     where d.notification_id = x.notification_id and d.user_id = p_user and x.reason is null;
   end if;
 
   select min(d.due_at) into v_next from oriva.email_deliveries d where d.user_id = p_user and d.status = 'pending';
@@ -220,6 +262,14 @@ create function oriva.email_items(p_email uuid) returns jsonb
       join oriva.apps a on a.id = n.app_id
       left join oriva.notification_email_content c on c.notification_id = n.id
      where d.email_id = p_email
+  $$;
+
+create function oriva.enqueue_broadcast_emails(broadcast_id uuid, after_user text) returns void
+  language sql volatile security definer
+  set search_path = pg_catalog
+  as $$
+    select graphile_worker.add_job('broadcast_emails', json_build_object('broadcast_id', broadcast_id, 'after_user', after_user),
+                                   job_key := 'broadcast_emails:' || broadcast_id)
   $$;
 
 create function oriva.enqueue_email_digest(user_id text, run_at timestamp with time zone, urgent boolean) returns void
@@ -468,6 +518,33 @@ create function oriva.route_notifications(app_id text, user_ids text[], notifica
       from recipients r cross join app_webhooks h
   $$;
 
+create function oriva.schedule_broadcast_emails(p_broadcast uuid, p_after text, p_limit integer) returns text
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+declare
+  v_last text;
+  v_ids uuid[];
+  v_apps text[];
+  v_users text[];
+  v_urgent boolean[];
+begin
+  select max(r.user_id), array_agg(r.id), array_agg(r.app_id), array_agg(r.user_id), array_agg(r.urgent)
+    into v_last, v_ids, v_apps, v_users, v_urgent
+    from (select n.id, n.app_id, p.user_id::text as user_id, n.priority = 'urgent' as urgent
+            from oriva.broadcasts b
+            join oriva.platform_notifications n on n.id = b.id
+            join oriva.user_preferences p on p.user_id > coalesce(p_after, '')
+           where b.id = p_broadcast
+             and p.document #>> '{email,address}' is not null and p.email_bounced_at is null
+             and oriva.preference_suppression(p.document, n.app_id, n.notification_type, n.category, 'email') is null
+             and oriva.broadcast_reaches(b.app_id, b.topic, b.sent_at, n.notification_type, n.category, p.user_id)
+           order by p.user_id
+           limit p_limit) r;
+  perform oriva.schedule_emails(v_ids, v_apps, v_users, v_urgent);
+  return v_last;
+end $$;
+
 create function oriva.schedule_emails(notification_ids uuid[], app_ids text[], user_ids text[], urgent boolean[]) returns integer
   language plpgsql volatile security definer
   set search_path = pg_catalog
@@ -485,6 +562,7 @@ begin
                 else now() + make_interval(secs => coalesce((p.document #>> '{email,delay_seconds}')::integer, 300)) end
       from unnest(notification_ids, app_ids, user_ids, urgent) as n (id, app_id, user_id, urgent)
       left join oriva.user_preferences p on p.user_id = n.user_id
+    on conflict (notification_id, user_id) do nothing
     returning user_id, due_at, due_at <= now() as now_due
   )
   select count(oriva.enqueue_email_digest(u.user_id, u.run_at, u.urgent)::text) into scheduled
@@ -510,6 +588,29 @@ declare
   changed jsonb := to_jsonb(coalesce(new, old));
 begin
   perform pg_notify('oriva_keys', coalesce(changed ->> 'app_id', changed ->> 'id'));
+  return null;
+end $$;
+
+create function oriva.tg_app_installations__leave_topics() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+begin
+  update oriva.topic_subscriptions t set unsubscribed_at = now()
+    from old_rows o
+   where t.app_id = o.app_id and t.user_id = o.user_id and t.unsubscribed_at is null;
+  return null;
+end $$;
+
+create function oriva.tg_known_users__remember() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+begin
+  insert into oriva.known_users (user_id)
+  select distinct n.user_id from new_rows n where n.user_id is not null
+  order by 1
+  on conflict (user_id) do nothing;
   return null;
 end $$;
 
@@ -593,6 +694,36 @@ begin
   return dead;
 end $$;
 
+create function oriva.unread_broadcasts(p_user text) returns bigint
+  language sql stable
+  as $$
+    select count(*)
+      from oriva.user_broadcasts(p_user) b (id)
+      join oriva.platform_notifications n on n.id = b.id
+     where (n.expires_at is null or n.expires_at > now())
+       and not exists (select 1 from oriva.notification_state s where s.notification_id = b.id and s.user_id = p_user)
+  $$;
+
+create function oriva.user_broadcasts(p_user text) returns SETOF uuid
+  language sql stable security definer
+  set search_path = pg_catalog
+  as $$
+    select a.id
+      from (select b.id, b.app_id
+              from oriva.topic_subscriptions t
+              join oriva.broadcasts b on b.app_id = t.app_id and b.topic = t.topic and b.sent_at >= t.subscribed_at
+                                     and (t.unsubscribed_at is null or b.sent_at < t.unsubscribed_at)
+             where t.user_id = p_user
+            union all
+            select b.id, b.app_id
+              from oriva.known_users k
+              join oriva.broadcasts b on b.topic is null and b.sent_at >= k.known_since
+             where k.user_id = p_user) a
+      join oriva.platform_notifications n on n.id = a.id
+     where oriva.preference_suppression((select p.document from oriva.user_preferences p where p.user_id = p_user),
+                                        n.app_id, n.notification_type, n.category, 'in_app') is null
+  $$;
+
 create function oriva.user_quiet_hours_at(user_id text, at timestamp with time zone) returns TABLE(in_quiet boolean, quiet_until timestamp with time zone)
   language sql stable
   set search_path = pg_catalog
@@ -664,6 +795,8 @@ create table oriva.app_installations (
 alter table oriva.app_installations add constraint app_installations_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
 alter table oriva.app_installations add constraint app_installations_pkey PRIMARY KEY (user_id, app_id);
 CREATE INDEX app_installations_app_idx ON oriva.app_installations USING btree (app_id, installed_at, user_id);
+CREATE TRIGGER _800_leave_topics AFTER DELETE ON oriva.app_installations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_app_installations__leave_topics();
+CREATE TRIGGER _800_remember_user AFTER INSERT ON oriva.app_installations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_known_users__remember();
 alter table oriva.app_installations enable row level security;
 alter table oriva.app_installations force row level security;
 create policy api_install on oriva.app_installations to oriva_api
@@ -731,6 +864,28 @@ alter table oriva.apps add constraint apps_pkey PRIMARY KEY (id);
 CREATE TRIGGER _900_announce_key_change AFTER DELETE OR UPDATE OF is_active, is_platform ON oriva.apps FOR EACH ROW EXECUTE FUNCTION oriva.tg_announce_key_change();
 grant DELETE, INSERT, SELECT, UPDATE on oriva.apps to oriva_system;
 
+create table oriva.broadcasts (
+  id uuid not null,
+  app_id text not null,
+  topic text,
+  sent_at timestamp with time zone default now() not null,
+  expired_at timestamp with time zone
+);
+alter table oriva.broadcasts add constraint broadcasts_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.broadcasts add constraint broadcasts_id_fkey FOREIGN KEY (id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
+alter table oriva.broadcasts add constraint broadcasts_pkey PRIMARY KEY (id);
+CREATE INDEX broadcasts_all_idx ON oriva.broadcasts USING btree (sent_at) WHERE (topic IS NULL);
+CREATE INDEX broadcasts_topic_idx ON oriva.broadcasts USING btree (app_id, topic, sent_at);
+alter table oriva.broadcasts enable row level security;
+alter table oriva.broadcasts force row level security;
+create policy api_tenant on oriva.broadcasts to oriva_api
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  with check (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.broadcasts to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.broadcasts to oriva_system;
+
 create table oriva.email_deliveries (
   notification_id uuid not null,
   app_id text not null,
@@ -744,7 +899,7 @@ create table oriva.email_deliveries (
 alter table oriva.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'skipped'::text, 'failed'::text, 'bouncing'::text])));
 alter table oriva.email_deliveries add constraint email_deliveries_email_id_fkey FOREIGN KEY (email_id) REFERENCES oriva.emails(id);
 alter table oriva.email_deliveries add constraint email_deliveries_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
-alter table oriva.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (notification_id);
+alter table oriva.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (notification_id, user_id);
 CREATE INDEX email_deliveries_email_idx ON oriva.email_deliveries USING btree (email_id) WHERE (email_id IS NOT NULL);
 CREATE INDEX email_deliveries_pending_idx ON oriva.email_deliveries USING btree (user_id, due_at) WHERE (status = 'pending'::text);
 alter table oriva.email_deliveries enable row level security;
@@ -822,6 +977,19 @@ create policy system_all on oriva.idempotency_keys to oriva_system
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.idempotency_keys to oriva_system;
 
+create table oriva.known_users (
+  user_id oriva.user_id not null,
+  known_since timestamp with time zone default now() not null
+);
+alter table oriva.known_users add constraint known_users_pkey PRIMARY KEY (user_id);
+CREATE INDEX known_users_since_idx ON oriva.known_users USING btree (known_since);
+alter table oriva.known_users enable row level security;
+alter table oriva.known_users force row level security;
+create policy system_all on oriva.known_users to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.known_users to oriva_system;
+
 create table oriva.notification_email_content (
   notification_id uuid not null,
   app_id text not null,
@@ -865,6 +1033,7 @@ alter table oriva.notification_state add constraint notification_state_notificat
 alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
 alter table oriva.notification_state add constraint notification_state_notification_user_key UNIQUE (notification_id, user_id);
 CREATE INDEX notification_state_counts_idx ON oriva.notification_state USING btree (user_id, status, app_id) INCLUDE (expires_at);
+CREATE TRIGGER _800_remember_user AFTER INSERT ON oriva.notification_state REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_known_users__remember();
 alter table oriva.notification_state enable row level security;
 alter table oriva.notification_state force row level security;
 create policy api_tenant on oriva.notification_state to oriva_api
@@ -909,7 +1078,7 @@ create table oriva.platform_events (
   seq bigint generated always as identity not null,
   tx_id xid8 default pg_current_xact_id() not null,
   app_id text not null,
-  user_id oriva.user_id not null,
+  user_id oriva.user_id,
   event_category text not null,
   event_type text not null,
   entity_type text not null,
@@ -952,7 +1121,7 @@ create table oriva.platform_events_archive (
   seq bigint not null,
   tx_id xid8 not null,
   app_id text not null,
-  user_id oriva.user_id not null,
+  user_id oriva.user_id,
   event_category text not null,
   event_type text not null,
   entity_type text not null,
@@ -972,7 +1141,7 @@ create table oriva.platform_notifications (
   id uuid default gen_random_uuid() not null,
   app_id text not null,
   external_id text not null,
-  user_id oriva.user_id not null,
+  user_id oriva.user_id,
   notification_type text not null,
   title text not null,
   body text not null,
@@ -1013,7 +1182,7 @@ CREATE INDEX platform_notifications_feed_idx ON oriva.platform_notifications USI
 alter table oriva.platform_notifications enable row level security;
 alter table oriva.platform_notifications force row level security;
 create policy api_tenant on oriva.platform_notifications to oriva_api
-  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform) OR ((user_id IS NULL) AND (( SELECT oriva.acting_user_id() AS acting_user_id) IS NOT NULL) AND (id = ANY (( SELECT oriva.acting_user_broadcasts() AS acting_user_broadcasts)::uuid[])))))
   with check (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ((user_id)::text = ( SELECT oriva.acting_user_id() AS acting_user_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
 create policy system_all on oriva.platform_notifications to oriva_system
   using (true)
@@ -1024,7 +1193,7 @@ create table oriva.platform_notifications_archive (
   id uuid not null,
   app_id text not null,
   external_id text not null,
-  user_id oriva.user_id not null,
+  user_id oriva.user_id,
   notification_type text not null,
   title text not null,
   body text not null,
@@ -1054,6 +1223,30 @@ create table oriva.rate_limit_counters (
 alter table oriva.rate_limit_counters add constraint rate_limit_counters_pkey PRIMARY KEY (key);
 CREATE INDEX rate_limit_counters_end_idx ON oriva.rate_limit_counters USING btree (window_end);
 
+create table oriva.topic_subscriptions (
+  app_id text not null,
+  topic text not null,
+  user_id oriva.user_id not null,
+  subscribed_at timestamp with time zone default now() not null,
+  unsubscribed_at timestamp with time zone
+);
+alter table oriva.topic_subscriptions add constraint topic_subscriptions_period_check CHECK (((unsubscribed_at IS NULL) OR (unsubscribed_at >= subscribed_at)));
+alter table oriva.topic_subscriptions add constraint topic_subscriptions_topic_check CHECK ((topic ~ '^[a-z0-9][a-z0-9_.:-]{0,63}$'::text));
+alter table oriva.topic_subscriptions add constraint topic_subscriptions_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+CREATE UNIQUE INDEX topic_subscriptions_current_key ON oriva.topic_subscriptions USING btree (app_id, topic, user_id) WHERE (unsubscribed_at IS NULL);
+CREATE INDEX topic_subscriptions_topic_idx ON oriva.topic_subscriptions USING btree (app_id, topic, subscribed_at);
+CREATE INDEX topic_subscriptions_user_idx ON oriva.topic_subscriptions USING btree (user_id, app_id, topic, subscribed_at);
+CREATE TRIGGER _800_remember_user AFTER INSERT ON oriva.topic_subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_known_users__remember();
+alter table oriva.topic_subscriptions enable row level security;
+alter table oriva.topic_subscriptions force row level security;
+create policy api_tenant on oriva.topic_subscriptions to oriva_api
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)))
+  with check (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.topic_subscriptions to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.topic_subscriptions to oriva_system;
+
 create table oriva.user_preferences (
   user_id oriva.user_id not null,
   document jsonb not null,
@@ -1062,6 +1255,7 @@ create table oriva.user_preferences (
   email_bounced_at timestamp with time zone
 );
 alter table oriva.user_preferences add constraint user_preferences_pkey PRIMARY KEY (user_id);
+CREATE TRIGGER _800_remember_user AFTER INSERT ON oriva.user_preferences REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_known_users__remember();
 CREATE TRIGGER _900_announce AFTER INSERT OR UPDATE ON oriva.user_preferences FOR EACH ROW EXECUTE FUNCTION oriva.tg_user_preferences__announce();
 alter table oriva.user_preferences enable row level security;
 alter table oriva.user_preferences force row level security;

@@ -50,7 +50,7 @@ listener.on('notification', (message) => void (async () => {
   let row = JSON.parse(message.payload ?? '{}') as EventRow & { ref?: boolean };
   if (row.ref) row = (await pool.query<EventRow>('select * from oriva.platform_events where seq = $1', [row.seq])).rows[0]!;
   const frame = JSON.stringify({ type: 'event', ...toEventMessage(row) });
-  for (const ws of byUser.get(row.user_id) ?? []) ws.send(frame);
+  for (const ws of (row.user_id && byUser.get(row.user_id)) || []) ws.send(frame);
   for (const ws of byApp.get(row.app_id) ?? []) ws.send(frame);
 })());
 await listener.query('listen oriva_events');

@@ -25,6 +25,10 @@ const createdNotification = closed({
   priority: { enum: PRIORITIES }, status: { const: 'unread' }, expires_at: nullableTimestamp, created_at: timestamp,
 });
 
+/** A broadcast's audience and when it was sent (every broadcast.* event carries it). */
+const broadcastInfo = closed({ id: uuid, sent_at: timestamp, audience: { oneOf: [closed({ topic: { type: 'string' } }), closed({ all: { const: true } })] } });
+const broadcastKind = closed({ notification_type: { type: 'string' }, category: { enum: NOTIFICATION_CATEGORIES } });
+
 const stateChange = (status: string, extra: Record<string, unknown> = {}, optional: string[] = []) =>
   closed({
     source, notification_id: uuid, external_id: { type: 'string' }, status: { const: status },
@@ -50,6 +54,9 @@ export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
   { name: 'app.installed', description: 'The user installed the app: it may now reach them.', data: closed({ source, app_id: appId, user_id: userId, installed_at: timestamp }) },
   { name: 'app.uninstalled', description: 'The user uninstalled the app: nothing new from it reaches them.', data: closed({ source, app_id: appId, user_id: userId }) },
   { name: 'notification.deleted', description: 'Deleted by the app that created it.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' } }) },
+  { name: 'broadcast.sent', description: 'A broadcast was sent to a topic or to every user: one event (user_id null), not one per recipient. Carries the audience and the notification; each recipient\'s live connections get it too. Recipients\' state changes are the usual notification.* events.', data: closed({ source, broadcast: broadcastInfo, notification: { ...createdNotification, properties: { ...createdNotification.properties, user_id: { type: 'null' } } } }) },
+  { name: 'broadcast.retracted', description: 'The app retracted a broadcast: it left every feed.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' }, broadcast: broadcastInfo, notification: broadcastKind }) },
+  { name: 'broadcast.expired', description: 'A broadcast\'s expires_at passed: it left every feed.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' }, broadcast: broadcastInfo, notification: broadcastKind }) },
 ];
 
 /** A webhook request body for this event type: the Standard Webhooks envelope around the event. */

@@ -50,7 +50,7 @@ export const eventMessage = {
   event_type: name,
   entity_type: { type: 'string' },
   entity_id: { type: 'string' },
-  user_id: userId,
+  user_id: { type: ['string', 'null'], pattern: userId.pattern, description: 'the user it is about; null for a broadcast.* event (about an audience)' },
   app_id: appId,
   event_data: appJsonOut,
   timestamp,

@@ -12,7 +12,7 @@ import { sqlFile } from '../../lib/sql.js';
 
 const take = sqlFile('ratelimit/take');
 
-export type LimitName = 'events' | 'notifications' | 'queries' | 'webhooks';
+export type LimitName = 'events' | 'notifications' | 'queries' | 'webhooks' | 'broadcasts';
 
 export interface Taken {
   remaining: number; // hits left before this call; 0 = limited
@@ -47,9 +47,10 @@ export interface RateLimiters {
 
 export function rateLimiters(pool: Pool, config: Config): RateLimiters {
   const db = new PostgresLimiterDb(pool);
-  const duration = config.rateLimits.windowMs;
+  const durationOf = (name: LimitName) => (name === 'broadcasts' ? config.rateLimits.broadcastWindowMs : config.rateLimits.windowMs);
   return {
     for(name, id) {
+      const duration = durationOf(name);
       const limiter = ratelimit({
         driver: 'redis',
         db: db as never,
@@ -65,7 +66,7 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
     async charge(ctx, name, id, cost) {
       if (cost <= 0) return;
       const max = config.rateLimits[name];
-      const taken = await takeHits(pool, `rl:${name}:${id}`, duration, max, cost);
+      const taken = await takeHits(pool, `rl:${name}:${id}`, durationOf(name), max, cost);
       if (taken.remaining >= cost) {
         ctx.set('X-RateLimit-Remaining', String(taken.remaining - cost));
         return;

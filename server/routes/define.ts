@@ -106,7 +106,7 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
   };
 
   const handle = async (ctx: Context, caller: Caller): Promise<Reply> => {
-    const { value: rawBody, raw } = spec.method === 'get' || spec.method === 'delete'
+    const { value: rawBody, raw } = (spec.method === 'get' || spec.method === 'delete') && !spec.body
       ? { value: undefined, raw: '' }
       : await readJsonBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
     const params = spec.params ? validate<P>(spec.params, 'params', { ...ctx.params }) : (ctx.params as P);

@@ -10,7 +10,7 @@ import { check } from '../middleware/validate.js';
 export type Problem = { path: string; message: string };
 
 /** An item's content: title and body, or template_data — exactly one of the two. */
-export function contentProblems(item: NewNotification, prefix: string): Problem[] {
+export function contentProblems(item: Pick<NewNotification, 'title' | 'body' | 'template_data'>, prefix: string): Problem[] {
   if (item.template_data !== undefined) {
     return item.title !== undefined || item.body !== undefined
       ? [{ path: `${prefix}/template_data`, message: 'cannot be given with title or body: the template renders them' }]

@@ -28,6 +28,7 @@ const updateState = sqlStatement<{
 const readAllStatement = sqlFile('notifications/read_all');
 const deleteNotification = sqlFile('notifications/delete');
 const notificationOwner = sqlFile('notifications/owner');
+const touchBroadcast = sqlStatement<{ id: string; user_id: string }, never>('broadcasts/touch');
 
 /** A batch item's 400 result. */
 const invalid = (index: number, errors: { path: string; message: string }[]) =>
@@ -58,7 +59,8 @@ const duplicate = (externalId: string) =>
 
 /** After a scoped statement found nothing: 403 when the notification exists but is not the caller's. */
 async function notVisible(client: PoolClient, id: string): Promise<AppError> {
-  const [owner] = await run<{ app_id: string }>(client, notificationOwner, [id]);
+  const [owner] = await run<{ app_id: string; user_id: string | null }>(client, notificationOwner, [id]);
+  if (owner && owner.user_id === null) return forbidden("This is a broadcast: each recipient's state is their own (change it with their user token; it must have reached them)");
   return owner ? forbidden('This notification belongs to another app or user') : notFound('Notification not found');
 }
 
@@ -221,7 +223,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     path: '/notifications/:id',
     operationId: 'updateNotificationState',
     summary: "Change a notification's state (read, unread, clicked, dismissed)",
-    description: 'The state is the same in every app. Allowed: unread→read, read→unread, unread/read→clicked, unread/read/clicked→dismissed; the current status again is a 200 no-op (changed: false); anything from dismissed or expired is a 400. Records notification.<status> with event_data.source (dismissed_from when given, else the calling app id, else "user"). Callers: the notification\'s user, its app, or a platform app.',
+    description: 'The state is the same in every app. A broadcast\'s state is each recipient\'s own: they change it with their user token (dismiss once, for them). Allowed: unread→read, read→unread, unread/read→clicked, unread/read/clicked→dismissed; the current status again is a 200 no-op (changed: false); anything from dismissed or expired is a 400. Records notification.<status> with event_data.source (dismissed_from when given, else the calling app id, else "user"). Callers: the notification\'s user, its app, or a platform app.',
     tag: 'Notifications',
     who: 'any',
     params: idParams,
@@ -235,6 +237,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     write(async (client) => {
       const scopeApp = caller.kind === 'app' && !caller.platform ? caller.appId : null;
       const scopeUser = caller.kind === 'user' ? caller.userId : null;
+      if (scopeUser) await run(client, touchBroadcast, { id: params.id, user_id: scopeUser });
       const [row] = await run(client, updateState, {
         id: params.id, app_id: scopeApp, user_id: scopeUser, status: body.status, dismissed_from: body.dismissed_from ?? null,
         click_action: body.click_action ?? null, source: sourceOf(caller, body.status === 'dismissed' ? body.dismissed_from : undefined),

@@ -175,6 +175,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'Installations', description: 'Which apps a user lets reach them: an app reaches only the users who installed it' },
       { name: 'Preferences', description: 'What reaches a user: channels, categories, apps and types, quiet hours, email — one document, applied when a notification is created' },
       { name: 'Notifications', description: "Notifications for users, their shared state, a user's aggregated feed, and what happened on each channel" },
+      { name: 'Audiences', description: 'Topics (an app\'s named lists of its users) and broadcasts: one notification to a topic or to every user, each recipient with their own state' },
       { name: 'Templates', description: 'Liquid templates per notification_type: a create with template_data renders the title, the body and the email parts' },
       { name: 'Webhooks', description: 'Subscriptions to event types, signed deliveries, the delivery log and replays' },
     ],

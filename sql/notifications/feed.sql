@@ -1,29 +1,48 @@
 -- A user's feed: unexpired notifications, priority then newest first, with app branding, the total
--- matching the filters and the exact unread count (no cache). The counts are one scan of
--- notification_state (its expires_at is the notification's, copied at creation).
+-- matching the filters and the exact unread count (no cache). Two sources: the user's own
+-- notifications (each with its state row), and the broadcasts that reach the user
+-- (oriva.user_broadcasts), whose state row exists only once the user changed it (until then:
+-- unread). The counts are one scan of the user's notification_state rows (their expires_at is the
+-- notification's, copied at creation) plus the broadcasts the user never touched.
 -- :app_id filters to one app (null: every app), :category and :notification_type likewise;
 -- :status to one state (null: what oriva.in_feed shows: unread, read and clicked); the cursor (:cursor_rank, :cursor_created_us in µs since the
 -- epoch, :cursor_id) is null on the first page.
+with reach as materialized (
+  select b.id from oriva.user_broadcasts(:user_id) as b (id)
+),
+items as (
+  select n.*, s.status, s.updated_at as state_updated_at, s.read_at, s.clicked_at, s.dismissed_at, s.dismissed_from,
+         s.click_action, s.expires_at as state_expires_at
+  from oriva.platform_notifications n
+  join oriva.notification_state s on s.notification_id = n.id
+  where n.user_id = :user_id
+  union all
+  select n.*, coalesce(s.status, 'unread'), s.updated_at, s.read_at, s.clicked_at, s.dismissed_at, s.dismissed_from,
+         s.click_action, n.expires_at
+  from reach r
+  join oriva.platform_notifications n on n.id = r.id
+  left join oriva.notification_state s on s.notification_id = n.id and s.user_id = :user_id
+)
 select
-  counts.unread_count,
-  counts.total,
+  counts.unread_count + untouched.unread_count as unread_count,
+  counts.total + untouched.total as total,
   coalesce((
     select json_agg(page order by page.priority_rank desc, page.created_at desc, page.id desc)
     from (
-      select n.id, n.app_id, a.name as app_name, a.icon_url as app_icon, n.external_id, n.user_id,
+      select n.id, n.app_id, a.name as app_name, a.icon_url as app_icon, n.external_id, :user_id::text as user_id,
              n.notification_type, n.title, n.body, n.action_url, n.action_label, n.image_url, n.icon_url,
-             n.priority, n.category, s.status, n.context_data, n.expires_at, n.created_at, s.updated_at,
-             s.read_at, s.clicked_at, s.dismissed_at, s.dismissed_from, s.click_action,
+             n.priority, n.category, n.status, n.context_data, n.expires_at, n.created_at,
+             coalesce(n.state_updated_at, n.updated_at) as updated_at,
+             n.read_at, n.clicked_at, n.dismissed_at, n.dismissed_from, n.click_action,
              n.priority_rank,
              (extract(epoch from n.created_at) * 1000000)::bigint as created_us
-      from oriva.platform_notifications n
-      join oriva.notification_state s on s.notification_id = n.id
+      from items n
       join oriva.apps a on a.id = n.app_id
-      where n.user_id = :user_id and (:app_id::text is null or n.app_id = :app_id)
+      where (:app_id::text is null or n.app_id = :app_id)
         and (:category::text is null or n.category = :category)
         and (:notification_type::text is null or n.notification_type = :notification_type)
-        and case when :status::text is null then oriva.in_feed(s.status, s.expires_at)
-                 else s.status = :status and (s.expires_at is null or s.expires_at > now()) end
+        and case when :status::text is null then oriva.in_feed(n.status, n.state_expires_at)
+                 else n.status = :status and (n.state_expires_at is null or n.state_expires_at > now()) end
         and (:cursor_rank::smallint is null
              or (n.priority_rank, n.created_at, n.id)
                 < (:cursor_rank::smallint, timestamptz 'epoch' + :cursor_created_us::bigint * interval '1 microsecond', :cursor_id::uuid))
@@ -44,3 +63,15 @@ from (
                        and (:category::text is null or n.category = :category)
                        and (:notification_type::text is null or n.notification_type = :notification_type)))
 ) counts
+cross join (
+  -- the broadcasts reaching the user that they never touched: unread
+  select count(*) as unread_count,
+         count(*) filter (where :status::text is null or :status = 'unread') as total
+  from reach r
+  join oriva.platform_notifications n on n.id = r.id
+  where (n.expires_at is null or n.expires_at > now())
+    and (:app_id::text is null or n.app_id = :app_id)
+    and (:category::text is null or n.category = :category)
+    and (:notification_type::text is null or n.notification_type = :notification_type)
+    and not exists (select 1 from oriva.notification_state s where s.notification_id = n.id and s.user_id = :user_id)
+) untouched

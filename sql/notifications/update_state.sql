@@ -1,12 +1,13 @@
 -- Change one notification's state along the state machine (oriva.notification_transitions), and
 -- record notification.<status>, in one statement. Scope: :app_id the owner app (null: any), :user_id
--- the user (null: any). Returns nothing when the caller may not see the notification; else outcome
+-- the user (null: any). A broadcast's state is its recipient's own row (sql/broadcasts/touch.sql
+-- writes it first), so a broadcast is changed only with a :user_id. Returns nothing when the caller may not see the notification; else outcome
 -- changed | unchanged | invalid (the move is not allowed) | expired.
 with cur as (
-  select s.id as state_id, s.status, s.updated_at, n.id, n.app_id, n.user_id, n.external_id, n.expires_at
+  select s.id as state_id, s.status, s.updated_at, n.id, n.app_id, s.user_id, n.external_id, n.expires_at
   from oriva.platform_notifications n
-  join oriva.notification_state s on s.notification_id = n.id
-  where n.id = :id and (:app_id::text is null or n.app_id = :app_id) and (:user_id::text is null or n.user_id = :user_id)
+  join oriva.notification_state s on s.notification_id = n.id and s.user_id = coalesce(n.user_id::text, :user_id::text)
+  where n.id = :id and (:app_id::text is null or n.app_id = :app_id) and (:user_id::text is null or s.user_id = :user_id)
   for update of s
 ),
 decision as (

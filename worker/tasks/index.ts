@@ -8,6 +8,7 @@ import type { WebhookClient } from '../../lib/webhooks/http-client.js';
 import type { DeliveryAdmission } from '../deliveries/admission.js';
 import type { Mailer } from '../email/smtp.js';
 import type { WorkerMetrics } from '../metrics.js';
+import { broadcastEmails } from './broadcast_emails.js';
 import { emailDigest } from './email_digest.js';
 import { notificationExpire } from './notification_expire.js';
 import { notificationsExpireOverdue } from './notifications_expire_overdue.js';
@@ -34,6 +35,7 @@ export function taskList(deps: TaskDeps): { [Name in JobName]: Task<Name> } {
     [JOB.webhookDeliver]: webhookDeliver(deps),
     [JOB.notificationExpire]: notificationExpire(deps),
     [JOB.emailDigest]: emailDigest(deps),
+    [JOB.broadcastEmails]: broadcastEmails(deps),
     [JOB.notificationsExpireOverdue]: notificationsExpireOverdue(deps),
     [JOB.oldRowsArchive]: oldRowsArchive(deps),
   };
