@@ -9,6 +9,8 @@ interface Job {
   count: number;
   /** Each connection as a distinct user (`<userPrefix><i>`, JWTs signed with secret), or all as one app key. */
   userPrefix?: string;
+  /** The first user's number (`<userPrefix><offset + i>`). */
+  offset?: number;
   secret?: string;
   apiKey?: string;
   concurrency: number;
@@ -21,7 +23,7 @@ let lastEventAt = 0;
 let failed = 0;
 
 async function open(i: number): Promise<void> {
-  const token = job.apiKey ?? (await signUserToken(job.secret!, `${job.userPrefix}${i}`, 3600));
+  const token = job.apiKey ?? (await signUserToken(job.secret!, `${job.userPrefix}${(job.offset ?? 0) + i}`, 3600));
   await new Promise<void>((resolve) => {
     const ws = new WebSocket(job.url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
     ws.on('message', (data: Buffer) => {

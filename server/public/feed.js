@@ -6,6 +6,8 @@ const RANK = { urgent: 3, high: 2, normal: 1, low: 0 };
 // mirrors of lib/notification-states.ts (test/db/definitions.test.ts checks them).
 export const HIDDEN_STATUSES = new Set(['dismissed', 'expired']);
 export const STATUS_OF_EVENT = { read: 'read', unread: 'unread', clicked: 'clicked', dismissed: 'dismissed', expired: 'expired' };
+/** The broadcast.<type> events, as the notification event they amount to in one user's feed. */
+const BROADCAST_EVENTS = { sent: 'created', retracted: 'deleted', expired: 'deleted' };
 
 /** The feed's order: priority first, then newest. */
 export function compareNotifications(a, b) {
@@ -92,10 +94,14 @@ export class Feed {
       this.unread = message.unread;
       return { changed: true, added: null, resync: false };
     }
-    if (message.type !== 'event' || message.event_category !== 'notification') return { changed: false, added: null, resync: false };
+    if (message.type !== 'event') return { changed: false, added: null, resync: false };
+    // A broadcast (one event for its whole audience) arrives, or leaves every feed, like a notification.
+    const eventType = message.event_category === 'notification' ? message.event_type
+      : message.event_category === 'broadcast' ? BROADCAST_EVENTS[message.event_type] : undefined;
+    if (!eventType) return { changed: false, added: null, resync: false };
     const id = message.entity_id;
     const data = message.event_data && typeof message.event_data === 'object' ? message.event_data : {};
-    if (message.event_type === 'created') {
+    if (eventType === 'created') {
       if (this.items.has(id)) return { changed: false, added: null, resync: false };
       const carried = isNotification(data.notification) ? data.notification : isNotification(data) ? data : null;
       if (!carried) return { changed: false, added: null, resync: true };
@@ -117,13 +123,13 @@ export class Feed {
       this.total += 1;
       return { changed: true, added: replay ? null : n, resync: !app };
     }
-    if (message.event_type === 'deleted') {
+    if (eventType === 'deleted') {
       const n = this.items.get(id);
       if (!n) return { changed: false, added: null, resync: false };
       this.remove(id);
       return { changed: true, added: null, resync: false };
     }
-    const status = STATUS_OF_EVENT[message.event_type];
+    const status = STATUS_OF_EVENT[eventType];
     if (!status) return { changed: false, added: null, resync: false };
     const n = this.items.get(id);
     if (!n) return { changed: false, added: null, resync: status === 'unread' };

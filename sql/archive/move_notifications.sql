@@ -1,5 +1,6 @@
 -- Move up to $2 notifications created before $1 to the archive with their (first user's) state;
--- their state rows go with them (on delete cascade).
+-- their state rows go with them (on delete cascade). A broadcast (no user) is archived without a
+-- state: each recipient had their own; its audience row goes with it.
 with batch as (
   select id from oriva.platform_notifications
    where created_at < $1
@@ -19,6 +20,6 @@ insert into oriva.platform_notifications_archive
    context_data, priority, priority_rank, expires_at, created_at, updated_at, status, category)
 select m.id, m.app_id, m.external_id, m.user_id, m.notification_type, m.title, m.body, m.action_url, m.action_label,
        m.image_url, m.icon_url, m.context_data, m.priority, m.priority_rank, m.expires_at, m.created_at, m.updated_at,
-       s.status, m.category
+       case when m.user_id is not null then s.status end, m.category
   from moved m left join states s on s.notification_id = m.id
 on conflict (id) do nothing

@@ -9,7 +9,7 @@ t.test('defaults', async (t) => {
   t.equal(config.dataDir, '.data');
   t.equal(config.retentionDays, 90);
   t.same(config.webhookAllowlist, [], 'production default: nothing private is allowed');
-  t.same(config.rateLimits, { windowMs: 900_000, events: 1000, notifications: 500, queries: 1000, webhooks: 50, wsConnectionsPerUser: 10, wsConnectionsPerApp: 100 });
+  t.same(config.rateLimits, { windowMs: 900_000, events: 1000, notifications: 500, queries: 1000, webhooks: 50, broadcasts: 10, broadcastWindowMs: 3_600_000, wsConnectionsPerUser: 10, wsConnectionsPerApp: 100 });
   t.equal(config.webhooksPerApp, 20);
   t.equal(config.secrets.primaryId, 'dev', 'outside production, without SECRETS_KEY or a key file: the built-in dev key');
   t.same(config.email, {

@@ -5,6 +5,7 @@
 // Idempotency-Key, resume, and row-level security.
 import t from 'tap';
 import { inTransaction } from '../../lib/db.js';
+import { archiveOldRows } from '../../worker/tasks/old_rows_archive.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, startTestServer, startTestWorker, userAuth } from '../helpers/stack.js';
 import { Client, gateway, type Message } from '../gateway/helpers.js';
@@ -13,7 +14,7 @@ import { startReceiver } from '../worker/helpers/receiver.js';
 import { client, failure } from './http.js';
 
 const db = await testDatabase(t);
-const call = client(await startTestServer(t, db, { INSTALL_REQUIRED: 'true', RATE_LIMIT_BROADCASTS: '9' }));
+const call = client(await startTestServer(t, db, { INSTALL_REQUIRED: 'true', RATE_LIMIT_BROADCASTS: '20' }));
 const gw = await gateway(t, db.url);
 const receiver = await startReceiver(t);
 await startTestWorker(t, db, { WEBHOOK_ALLOWLIST: '127.0.0.1' }, { concurrency: 2 });
@@ -271,14 +272,37 @@ t.test('row-level security: an app cannot read another app\'s topics or broadcas
     { code: '42501' }, 'nor write them');
 });
 
+t.test('expiry: an expired broadcast leaves every feed and count, live', async (t) => {
+  const r = await broadcast(buddy, { topic: 'beta' }, { title: 'Short-lived', expires_at: new Date(Date.now() + 1500).toISOString() });
+  t.equal(r.status, 202);
+  t.ok((await feed('cat')).ids.includes(r.body.broadcast_id), 'in the feed until it expires');
+  const unreadBefore = (await feed('ann')).unread;
+  const expired = await streams.ann!.next((m) => m.type === 'event' && m.event_category === 'broadcast' && m.event_type === 'expired', 10_000);
+  t.match(expired, { user_id: null, event_data: { notification_id: r.body.broadcast_id, broadcast: { audience: { topic: 'beta' } } } });
+  t.notOk((await feed('cat')).ids.includes(r.body.broadcast_id), 'gone from the feed');
+  t.equal((await feed('ann')).unread, unreadBefore - 1, 'and from the count');
+  await streams.ann!.next((m) => m.type === 'counts' && m.unread === unreadBefore - 1);
+  const again = await db.system.query("select count(*)::int as n from oriva.platform_events where event_type = 'expired' and entity_id = $1", [r.body.broadcast_id]);
+  t.equal(again.rows[0].n, 1, 'one broadcast.expired');
+});
+
+t.test('archival moves a broadcast like any notification, without a state (each recipient had their own)', async (t) => {
+  const later = new Date(Date.now() + 100 * 86_400_000);
+  await archiveOldRows(db.system, 90, 100, later);
+  const { rows } = await db.system.query('select user_id, status from oriva.platform_notifications_archive where id = (select min(id::text)::uuid from oriva.platform_notifications_archive where user_id is null)');
+  t.same(rows, [{ user_id: null, status: null }]);
+  t.equal((await db.system.query('select count(*)::int as n from oriva.broadcasts')).rows[0].n, 0, 'no broadcast left live');
+  t.same((await feed('ben')).ids, [], 'nor in any feed');
+});
+
 t.test('the broadcast rate limit: its own, lower budget', async (t) => {
   const statuses: number[] = [];
-  for (let i = 0; i < 9; i++) statuses.push((await broadcast(buddy, { topic: 'beta' })).status);
-  t.ok(statuses.includes(429), 'RATE_LIMIT_BROADCASTS=9 per hour: the budget runs out');
+  for (let i = 0; i < 20; i++) statuses.push((await broadcast(buddy, { topic: 'beta' })).status);
+  t.ok(statuses.includes(429), 'RATE_LIMIT_BROADCASTS=20 per hour: the budget runs out');
   const limited = await broadcast(buddy, { topic: 'beta' });
   t.equal(limited.status, 429);
   t.match(limited.body, failure('rate_limited'));
-  t.equal(limited.body.error.message, 'Rate limit exceeded (9 broadcasts requests per 60 min)');
+  t.equal(limited.body.error.message, 'Rate limit exceeded (20 broadcasts requests per 60 min)');
   const single = await call('POST', `/apps/${buddy.appId}/notifications`, { headers: buddy.auth, json: { external_id: 'still-ok', user_id: 'ann', notification_type: 't', title: 'a', body: 'b' } });
   t.equal(single.status, 201, 'single creates have their own limit');
 });

@@ -38,3 +38,22 @@ t.test('an app the REST feed has not named yet: shown by its server-set id, and 
   t.match(result, { changed: true, resync: true });
   t.match(feed.items.get('n-spoof'), { app_id: 'evil-app', app_name: 'evil-app', app_icon: null });
 });
+
+t.test('a broadcast arrives like a created notification, and leaves when retracted or expired', async (t) => {
+  const feed = new Feed();
+  feed.beginSync();
+  feed.finishSync({ notifications: [restNotification()], unread_count: 1 });
+  const broadcast = (type: string, id: string, data: Record<string, unknown>) => ({
+    type: 'event', seq: 9, event_category: 'broadcast', event_type: type, entity_type: 'broadcast', entity_id: id,
+    user_id: null, app_id: 'work-buddy', event_data: data, timestamp: '2030-01-01T00:00:02.000Z',
+  });
+  const carried = { id: 'b-1', title: 'Version 2', body: 'What is new', priority: 'normal', status: 'unread', user_id: null, created_at: '2030-01-01T00:00:02.000Z' };
+  t.match(feed.applyMessage(broadcast('sent', 'b-1', { notification: carried, broadcast: { id: 'b-1' } })), { changed: true, resync: false });
+  t.match(feed.items.get('b-1'), { title: 'Version 2', app_name: 'Work Buddy', status: 'unread' });
+  t.match(feed.applyMessage(broadcast('sent', 'b-2', { notification: { ...carried, id: 'b-2' } })), { changed: true });
+  t.match(feed.applyMessage(broadcast('retracted', 'b-1', { notification_id: 'b-1' })), { changed: true });
+  t.notOk(feed.items.has('b-1'), 'retracted: gone');
+  t.match(feed.applyMessage(broadcast('expired', 'b-2', { notification_id: 'b-2' })), { changed: true });
+  t.notOk(feed.items.has('b-2'), 'expired: gone');
+  t.match(feed.applyMessage(broadcast('unknown', 'b-3', {})), { changed: false, resync: false }, 'another broadcast event changes nothing');
+});
