@@ -79,7 +79,7 @@ try {
 
   const apiPort = await freePort();
   const gwPort = await freePort();
-  start('server/main.ts', { DATABASE_URL: db.url, PORT: String(apiPort), INSTALL_REQUIRED: 'false', RATE_LIMIT_BROADCASTS: '100000', RATE_LIMIT_NOTIFICATIONS: '100000000', RATE_LIMIT_QUERIES: '100000000' });
+  start('server/main.ts', { DATABASE_URL: db.url, PORT: String(apiPort), INSTALL_REQUIRED: 'false', RATE_LIMIT_BROADCASTS: '100000', RATE_LIMIT_NOTIFICATIONS: '10000000', RATE_LIMIT_QUERIES: '10000000' });
   start('gateway/main.ts', { DATABASE_URL: db.url, GATEWAY_PORT: String(gwPort), PORT: String(gwPort), WS_MAX_CONNECTIONS_PER_USER: '10' });
   const api = `http://127.0.0.1:${apiPort}`;
   await ready(`${api}/readyz`);
