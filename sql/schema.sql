@@ -88,8 +88,7 @@ create function oriva.broadcast_event_reaches(p_app text, p_event_data jsonb, p_
   $$;
 
 create function oriva.broadcast_reaches(p_app text, p_topic text, p_sent_at timestamp with time zone, p_type text, p_category text, p_user text) returns boolean
-  language sql stable security definer
-  set search_path = pg_catalog
+  language sql stable
   as $$
     select case when p_topic is null
                 then exists (select 1 from oriva.known_users k where k.user_id = p_user and k.known_since <= p_sent_at)
