@@ -43,3 +43,7 @@ export const unavailable = () =>
 /** The installation rule (lib/routing.ts) refused the recipient: 403, and nothing was written. */
 export const notInstalled = (userId: string): AppError =>
   new AppError(403, 'not_installed', `User ${userId} has not installed this app`, { user_id: userId });
+
+/** A second notification (or broadcast) with an external_id the app already used: 409, nothing written. */
+export const duplicateExternalId = (externalId: string): AppError =>
+  new AppError(409, 'conflict', 'A notification with this external_id already exists for this app', { external_id: externalId });

@@ -33,6 +33,15 @@ export const subscriberList = closed({
   next_cursor: { type: ['string', 'null'] },
 });
 
+/** Who a broadcast is for: a topic of the app, or every user the system knows. */
+export const audience = {
+  oneOf: [
+    closed({ topic }),
+    closed({ all: { const: true, description: 'every user the system knows (platform apps only)' } }),
+  ],
+  description: '{"topic": "<name>"} or {"all": true}',
+} as const;
+
 /** A broadcast request: a single create's fields without user_id, plus the audience. */
 const { user_id: _user, ...notificationFields } = notificationCreate.properties;
 export const broadcastCreate = {
@@ -42,18 +51,8 @@ export const broadcastCreate = {
   description: 'title and body, or template_data; audience: a topic of the app, or (platform apps only) every user',
   properties: {
     ...notificationFields,
-    audience: {
-      oneOf: [
-        closed({ topic }),
-        closed({ all: { const: true, description: 'every user the system knows (platform apps only)' } }),
-      ],
-      description: '{"topic": "<name>"} or {"all": true}',
-    },
+    audience,
   },
-} as const;
-
-export const audience = {
-  oneOf: [closed({ topic }), closed({ all: { const: true } })],
 } as const;
 
 export const broadcastSent = closed({ success: { const: true }, broadcast_id: uuid, sent_at: timestamp });

@@ -5,6 +5,7 @@ import { appId, appJsonOut, closed, nullableTimestamp, timestamp, userId, uuid }
 import { eventMessage } from './events.js';
 import { NOTIFICATION_STATUSES, TRANSITIONS } from '../notification-states.js';
 import { NOTIFICATION_CATEGORIES, PRIORITIES, suppressedChannels } from './notifications.js';
+import { audience } from './audiences.js';
 
 const source = { type: 'string', description: 'who caused it: the app id, oriva_core, oriva_worker, or where it was dismissed' } as const;
 const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
@@ -26,7 +27,7 @@ const createdNotification = closed({
 });
 
 /** A broadcast's audience and when it was sent (every broadcast.* event carries it). */
-const broadcastInfo = closed({ id: uuid, sent_at: timestamp, audience: { oneOf: [closed({ topic: { type: 'string' } }), closed({ all: { const: true } })] } });
+const broadcastInfo = closed({ id: uuid, sent_at: timestamp, audience });
 const broadcastKind = closed({ notification_type: { type: 'string' }, category: { enum: NOTIFICATION_CATEGORIES } });
 
 const stateChange = (status: string, extra: Record<string, unknown> = {}, optional: string[] = []) =>

@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import { storedAppJson } from '../../lib/app-json.js';
 import { callerKey, type Caller } from '../../lib/callers.js';
 import { run } from '../../lib/db.js';
-import { AppError, badRequest, forbidden, notFound } from '../../lib/errors.js';
+import { badRequest, duplicateExternalId, forbidden, notFound } from '../../lib/errors.js';
 import type { NewNotification } from '../../lib/notifications.js';
 import { saveEmailContent } from '../../lib/templates.js';
 import {
@@ -82,7 +82,7 @@ export function broadcastRoutes(router: Router, deps: RouteDeps): void {
         context_data: JSON.stringify(item.context_data ?? {}), priority: item.priority ?? 'normal', expires_at: item.expires_at ?? null,
         category: item.category ?? 'system', topic: 'topic' in body.audience ? body.audience.topic : null,
       });
-      if (!row) throw new AppError(409, 'conflict', 'A notification with this external_id already exists for this app', { external_id: item.external_id });
+      if (!row) throw duplicateExternalId(item.external_id);
       if (rendered!.email) await saveEmailContent(client, params.appId, [{ id: row.id, ...rendered!.email }]);
       return { status: 202, body: { success: true, broadcast_id: row.id, sent_at: row.created_at.toISOString() } };
     });

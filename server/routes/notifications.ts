@@ -6,7 +6,7 @@ import { storedAppJson } from '../../lib/app-json.js';
 import { insertNotifications, type NewNotification, type ReadyNotification } from '../../lib/notifications.js';
 import { saveEmailContent } from '../../lib/templates.js';
 import { contentProblems, renderItems, type Rendered } from './from-template.js';
-import { AppError, badRequest, forbidden, notFound, notInstalled } from '../../lib/errors.js';
+import { AppError, badRequest, duplicateExternalId, forbidden, notFound, notInstalled } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
   notificationCreated, notificationCreateExample, readAll, readAllResult, stateChange, stateChanged,
@@ -54,8 +54,6 @@ function feedScope(caller: Caller, userId: string, appFilter: string | undefined
   return caller.appId;
 }
 
-const duplicate = (externalId: string) =>
-  new AppError(409, 'conflict', 'A notification with this external_id already exists for this app', { external_id: externalId });
 
 /** After a scoped statement found nothing: 403 when the notification exists but is not the caller's. */
 async function notVisible(client: PoolClient, id: string): Promise<AppError> {
@@ -98,7 +96,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       if (Array.isArray(rendered)) throw badRequest(`${rendered[0]!.path} ${rendered[0]!.message}`, rendered);
       const [result] = await insertNotifications(client, params.appId, [rendered!.item], { installRequired: deps.config.installRequired });
       if (result!.outcome === 'refused') throw notInstalled(body.user_id);
-      if (result!.outcome === 'duplicate') throw duplicate(body.external_id);
+      if (result!.outcome === 'duplicate') throw duplicateExternalId(body.external_id);
       if (rendered!.email) await saveEmailContent(client, params.appId, [{ id: result!.id, ...rendered!.email }]);
       return { status: 201, body: { success: true, notification_id: result!.id, created_at: result!.created_at.toISOString(), suppressed: result!.suppressed } };
     });
@@ -156,7 +154,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
         if (result.outcome === 'created') {
           results[index] = { index, success: true, status: 201, notification_id: result.id, external_id: result.external_id, created_at: result.created_at.toISOString(), suppressed: result.suppressed };
         } else {
-          const error = result.outcome === 'refused' ? notInstalled(item.user_id) : duplicate(item.external_id);
+          const error = result.outcome === 'refused' ? notInstalled(item.user_id) : duplicateExternalId(item.external_id);
           results[index] = { index, success: false, status: error.status, external_id: item.external_id, error: { code: error.code, message: error.message } };
         }
       });
