@@ -12,7 +12,7 @@
 //      oriva.tg_platform_events__seq_after_xid, migration 000002, in sql/schema.sql), s was allocated
 //      before max_seq, which committed before our snapshot, which precedes the fence: so its xid < fence.
 //   2. settle: wait until no transaction older than the fence that could write an event runs
-//      (sql/gateway/writers_settled.sql: sessions of this database with access to schema oriva),
+//      (sql/events/writers_settled.sql: sessions of this database with access to schema oriva),
 //      then read (hwm, max_seq] in a later statement, whose snapshot therefore sees every such
 //      commit: those rows are final. Release them; hwm = max_seq.
 // Only writing transactions hold xids, so the wait is as long as our concurrent writing
@@ -26,8 +26,8 @@ import type { Logger } from '../lib/log.js';
 import { sqlFile } from '../lib/sql.js';
 import type { GatewayOptions } from '../lib/config.js';
 
-const boundQuery = sqlFile('gateway/bound');
-const writersSettled = sqlFile('gateway/writers_settled');
+const boundQuery = sqlFile('events/bound');
+const writersSettled = sqlFile('events/writers_settled');
 const settledRange = sqlFile('gateway/settled_range');
 const listenQuery = sqlFile('gateway/listen');
 const listenKeysQuery = sqlFile('gateway/listen_keys');

@@ -18,6 +18,10 @@ export const JOB = {
   notificationsExpireOverdue: 'notifications_expire_overdue',
   /** Cron (worker/crontab): daily archival of rows older than RETENTION_DAYS. */
   oldRowsArchive: 'old_rows_archive',
+  /** Cron (worker/crontab): add the events settled since the last run to the hourly stats. */
+  statsRollup: 'stats_rollup',
+  /** Cron (worker/crontab): webhook.failing / webhook.recovered from the last 15 minutes of attempts. */
+  webhookHealth: 'webhook_health',
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -60,6 +64,8 @@ declare global {
       [JOB.broadcastEmails]: BroadcastEmailsPayload;
       [JOB.notificationsExpireOverdue]: CronPayload;
       [JOB.oldRowsArchive]: CronPayload;
+      [JOB.statsRollup]: CronPayload;
+      [JOB.webhookHealth]: CronPayload;
     }
   }
 }

@@ -1,6 +1,6 @@
 // Prometheus metrics of one worker process, served as text on WORKER_METRICS_PORT at /metrics.
 import { createServer, type Server } from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { listen } from '../lib/listen.js';
 
 export interface WorkerMetrics {
@@ -11,6 +11,8 @@ export interface WorkerMetrics {
   deliverySeconds: Histogram<'outcome'>;
   jobs: Counter<'task' | 'outcome'>;
   emails: Counter<'outcome'>;
+  webhookAlerts: Counter<'alert'>;
+  webhooksFailing: Gauge;
 }
 
 export function makeWorkerMetrics(): WorkerMetrics {
@@ -47,6 +49,17 @@ export function makeWorkerMetrics(): WorkerMetrics {
       name: 'oriva_emails_total',
       help: 'Email sends, by outcome (sent, retry, failed, bouncing)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookAlerts: new Counter({
+      name: 'oriva_webhook_alerts_total',
+      help: 'Webhook health alerts raised by this worker, by alert (failing, recovered, disabled)',
+      labelNames: ['alert'],
+      registers: [registry],
+    }),
+    webhooksFailing: new Gauge({
+      name: 'oriva_webhooks_failing',
+      help: 'Active webhooks in a failing episode (more than 10% of at least 20 attempts failed in 15 minutes), as of the last health check',
       registers: [registry],
     }),
     jobs: new Counter({

@@ -43,6 +43,9 @@ export interface EventTypeInfo {
   data: Record<string, unknown>;
 }
 
+/** The attempts a webhook.failing / webhook.recovered judged: the window's length and its counts. */
+const webhookWindow = closed({ minutes: { type: 'integer' }, attempts: { type: 'integer' }, failed: { type: 'integer' } });
+
 const bulk = { bulk: { const: true, description: 'set when it came from mark-all-read' } };
 
 export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
@@ -58,6 +61,9 @@ export const PLATFORM_EVENT_TYPES: readonly EventTypeInfo[] = [
   { name: 'broadcast.sent', description: 'A broadcast was sent to a topic or to every user: one event (user_id null), not one per recipient. Carries the audience and the notification; each recipient\'s live connections get it too. Recipients\' state changes are the usual notification.* events.', data: closed({ source, broadcast: broadcastInfo, notification: { ...createdNotification, properties: { ...createdNotification.properties, user_id: { type: 'null' } } } }) },
   { name: 'broadcast.retracted', description: 'The app retracted a broadcast: it left every feed.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' }, broadcast: broadcastInfo, notification: broadcastKind }) },
   { name: 'broadcast.expired', description: 'A broadcast\'s expires_at passed: it left every feed.', data: closed({ source, notification_id: uuid, external_id: { type: 'string' }, broadcast: broadcastInfo, notification: broadcastKind }) },
+  { name: 'webhook.failing', description: 'One of the app\'s webhooks failed more than 10% of at least 20 attempts in the last 15 minutes: once per episode, not per attempt. user_id is null; not sent to the failing webhook itself.', data: closed({ source, webhook_id: uuid, url: { type: 'string' }, window: webhookWindow, last_error: nullable('string') }) },
+  { name: 'webhook.recovered', description: 'A failing webhook is healthy again: its last 15 minutes hold only successes, or at least 20 attempts with at most 10% failed.', data: closed({ source, webhook_id: uuid, url: { type: 'string' }, window: webhookWindow, last_error: nullable('string') }) },
+  { name: 'webhook.disabled', description: 'Delivery to one of the app\'s webhooks stopped (410 Gone, or too many failures in a row); re-enable it with PATCH is_active: true.', data: closed({ source, webhook_id: uuid, url: { type: 'string' }, reason: { type: 'string' } }) },
 ];
 
 /** A webhook request body for this event type: the Standard Webhooks envelope around the event. */

@@ -9,6 +9,7 @@ import { eventTypeRoutes } from './event-types.js';
 import { installationRoutes } from './installations.js';
 import { preferenceRoutes } from './preferences.js';
 import { deliveryRoutes } from './deliveries.js';
+import { statsRoutes } from './stats.js';
 import { templateRoutes } from './templates.js';
 import { topicRoutes } from './topics.js';
 import { notificationRoutes } from './notifications.js';
@@ -29,5 +30,6 @@ export function apiRouter(appDeps: AppDeps): Router {
   broadcastRoutes(router, deps);
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);
+  statsRoutes(router, deps);
   return router;
 }

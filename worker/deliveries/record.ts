@@ -15,7 +15,8 @@ const disableWebhook = sqlFile('deliveries/disable_webhook');
 const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 
 /** webhookDeleted: the webhook was deleted while the attempt was in flight, so nothing was recorded. */
-export type Recorded = { success: true } | { success: false; decision: FailureDecision } | { webhookDeleted: true };
+/** disabled: this attempt disabled the webhook (webhook.disabled was recorded with it). */
+export type Recorded = { success: true } | { success: false; decision: FailureDecision; disabled: boolean } | { webhookDeleted: true };
 
 // Postgres text cannot hold NUL.
 // eslint-disable-next-line no-control-regex -- NUL is exactly the character to remove
@@ -57,9 +58,10 @@ export async function recordOutcome(pool: Pool, successes: SuccessBatcher, deliv
       webhook,
       counts.consecutive_failures,
     );
+    let disabled = false;
     if (decision.action === 'disable') {
-      const disabled = await run(client, disableWebhook, [webhook.id, decision.reason]);
-      if (disabled.length > 0) {
+      disabled = (await run(client, disableWebhook, [webhook.id, decision.reason])).length > 0;
+      if (disabled) {
         log.error({ appId: webhook.app_id, webhookId: webhook.id, url: urlForLog(webhook.webhook_url), reason: decision.reason }, 'webhook disabled');
       }
     } else if (decision.action === 'retry') {
@@ -67,6 +69,6 @@ export async function recordOutcome(pool: Pool, successes: SuccessBatcher, deliv
     } else {
       log.warn({ appId: webhook.app_id, webhookId: webhook.id, deliveryId: job.delivery_id, attempts: job.attempt }, 'webhook delivery failed after its last retry');
     }
-    return { success: false, decision };
+    return { success: false, decision, disabled };
   });
 }

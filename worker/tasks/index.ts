@@ -13,7 +13,9 @@ import { emailDigest } from './email_digest.js';
 import { notificationExpire } from './notification_expire.js';
 import { notificationsExpireOverdue } from './notifications_expire_overdue.js';
 import { oldRowsArchive } from './old_rows_archive.js';
+import { statsRollup } from './stats_rollup.js';
 import { webhookDeliver } from './webhook_deliver.js';
+import { webhookHealth } from './webhook_health.js';
 
 export interface TaskDeps {
   config: Config;
@@ -38,5 +40,7 @@ export function taskList(deps: TaskDeps): { [Name in JobName]: Task<Name> } {
     [JOB.broadcastEmails]: broadcastEmails(deps),
     [JOB.notificationsExpireOverdue]: notificationsExpireOverdue(deps),
     [JOB.oldRowsArchive]: oldRowsArchive(deps),
+    [JOB.statsRollup]: statsRollup(deps),
+    [JOB.webhookHealth]: webhookHealth(deps),
   };
 }

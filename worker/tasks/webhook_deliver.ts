@@ -59,6 +59,7 @@ export function webhookDeliver({ config, pool, webhookClient, admission, metrics
     }
     // record.ts's log lines name the webhook and delivery themselves: no child logger per job.
     const recorded = await recordOutcome(pool, successes, delivery, outcome, log);
+    if ('disabled' in recorded && recorded.disabled) metrics.webhookAlerts.inc({ alert: 'disabled' });
     if (log.isLevelEnabled('debug')) log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, attempt: job.attempt, status: outcome.status, ms: outcome.ms, ...('decision' in recorded ? { next: recorded.decision } : {}) }, 'delivery attempt recorded');
   };
 }
