@@ -248,15 +248,15 @@ create trigger _800_count after insert on oriva.webhook_delivery_log
   for each statement execute function oriva.tg_webhook_delivery_log__count();
 
 -- Webhook health. An episode starts when a webhook fails more than p_max_failure_rate of at least
--- p_min_attempts attempts in the window (webhook.failing, failing_since set), and ends when its window
--- is healthy again — at most that rate over at least p_min_attempts attempts, or only successes
--- (webhook.recovered). Disabling a webhook records webhook.disabled (sql/deliveries/disable_webhook.sql).
+-- p_min_attempts attempts in the window (failing_since set), and ends when its window is healthy
+-- again — at most that rate over at least p_min_attempts attempts, or only successes. The caller
+-- (sql/stats/webhook_health.sql) records webhook.failing / webhook.recovered in the same statement. Disabling a webhook records webhook.disabled (sql/deliveries/disable_webhook.sql).
 -- The events are the owning app's (user_id null): its event log, its app connections, and its
 -- webhooks subscribed to them — except the webhook the event is about.
 alter table oriva.app_webhooks add column if not exists failing_since timestamptz;
 
 create or replace function oriva.webhook_health_check(p_window interval, p_min_attempts integer, p_max_failure_rate numeric)
-  returns table (webhook_id uuid, app_id text, alert text, attempts bigint, failed bigint)
+  returns table (webhook_id uuid, app_id text, url text, alert text, attempts bigint, failed bigint, last_error text)
   language sql volatile security definer
   set search_path = pg_catalog
   as $$
@@ -281,21 +281,8 @@ create or replace function oriva.webhook_health_check(p_window interval, p_min_a
        where w.id = h.webhook_id and w.failing_since is not null
          and (h.failed = 0 or (h.attempts >= p_min_attempts and h.failed <= h.attempts * p_max_failure_rate))
       returning w.id, w.app_id, w.webhook_url, 'recovered' as alert, h.attempts, h.failed, h.last_error
-    ),
-    alerts as (
-      select * from failing union all select * from recovered
-    ),
-    recorded as (
-      select count(*) from oriva.record_events(array(
-        select row(a.app_id, null, 'webhook', a.alert, 'webhook', a.id::text,
-                   jsonb_build_object('source', 'oriva_worker', 'webhook_id', a.id, 'url', a.webhook_url,
-                     'window', jsonb_build_object('minutes', extract(epoch from p_window)::int / 60,
-                                                  'attempts', a.attempts, 'failed', a.failed),
-                     'last_error', a.last_error),
-                   null, null, false)::oriva.new_event
-          from alerts a order by a.app_id, a.id))
     )
-    select a.id, a.app_id, a.alert, a.attempts, a.failed from alerts a cross join recorded
+    select * from failing union all select * from recovered
   $$;
 
 -- Fan-out to the app's webhooks, as before, except that a webhook.* event never goes to the webhook
