@@ -348,6 +348,21 @@ begin
   return true;
 end $$;
 
+create function oriva.histogram_add(a jsonb, b jsonb) returns jsonb
+  language sql immutable
+  as $$
+    select coalesce(jsonb_object_agg(bin, n), '{}'::jsonb)
+      from (select bin, sum(n::bigint) as n
+              from (select * from jsonb_each_text(coalesce(a, '{}'::jsonb))
+                    union all
+                    select * from jsonb_each_text(coalesce(b, '{}'::jsonb))) both_ (bin, n)
+             group by bin) s
+  $$;
+
+create function oriva.histogram_sum(jsonb) returns jsonb
+  language internal immutable
+  as $$aggregate_dummy$$;
+
 create function oriva.in_feed(status text, expires_at timestamp with time zone) returns boolean
   language sql stable
   as $$ select status in ('unread', 'read', 'clicked') and (expires_at is null or expires_at > now()) $$;
@@ -376,6 +391,10 @@ create function oriva.job_queue_summary() returns TABLE(task_identifier text, re
      group by t.identifier
      order by t.identifier
   $$;
+
+create function oriva.log_bin(ms double precision) returns integer
+  language sql immutable
+  as $$ select case when ms <= 1 then 0 else ceil(ln(ms) / ln(1.1))::integer end $$;
 
 create function oriva.notification_owner(p_id uuid) returns TABLE(app_id text, user_id text)
   language sql stable security definer
@@ -579,6 +598,76 @@ create function oriva.state_change_event(app_id text, user_id text, notification
                null, null, true)::oriva.new_event
   $$;
 
+create function oriva.stats_roll_up(p_after bigint, p_upto bigint) returns void
+  language sql volatile security definer
+  set search_path = pg_catalog
+  set TimeZone = UTC
+  as $$
+    with e as materialized (
+      select seq, app_id, user_id, event_category, event_type, entity_id, event_data, created_at, reaches_user
+        from oriva.platform_events
+       where seq > p_after and seq <= p_upto
+         and event_category in ('notification', 'broadcast')
+         and event_type in ('created', 'sent', 'read', 'clicked', 'dismissed', 'expired')
+    ),
+    facts (app_id, created_at, notification_type, category, created, suppressed, delivered,
+           read, clicked, dismissed, expired, read_ms) as (
+      select e.app_id, e.created_at, e.event_data #>> '{notification,notification_type}',
+             e.event_data #>> '{notification,category}',
+             1, (not e.reaches_user)::int, e.reaches_user::int, 0, 0, 0, 0, null::double precision
+        from e
+       where e.event_category = 'notification' and e.event_type = 'created'
+      union all
+      select e.app_id, e.created_at, e.event_data #>> '{notification,notification_type}',
+             e.event_data #>> '{notification,category}',
+             1, a.suppressed, a.recipients - a.suppressed, 0, 0, 0, 0, null
+        from e
+       cross join lateral oriva.broadcast_audience(e.app_id, e.event_data #>> '{broadcast,audience,topic}',
+                                                    (e.event_data #>> '{broadcast,sent_at}')::timestamptz,
+                                                    e.event_data #>> '{notification,notification_type}',
+                                                    e.event_data #>> '{notification,category}') a
+       where e.event_category = 'broadcast' and e.event_type = 'sent'
+      union all
+      select n.app_id, n.created_at, n.notification_type, n.category, 0, 0, 0,
+             (s.first_read_at = e.created_at)::int,
+             (e.event_type = 'clicked')::int,
+             (e.event_type = 'dismissed')::int,
+             (e.event_type = 'expired')::int,
+             case when s.first_read_at = e.created_at
+                  then greatest(extract(epoch from e.created_at - n.created_at) * 1000, 0) end
+        from e
+        join oriva.platform_notifications n
+          on n.id = case when e.event_category = 'notification' then e.entity_id::uuid end
+        left join oriva.notification_state s on s.notification_id = n.id and s.user_id = e.user_id
+       where e.event_category = 'notification' and e.event_type in ('read', 'clicked', 'dismissed', 'expired')
+    ),
+    binned as (
+      select app_id, date_trunc('hour', created_at) as hour, notification_type, category, oriva.log_bin(read_ms) as bin,
+             sum(created) as created, sum(suppressed) as suppressed, sum(delivered) as delivered, sum(read) as read,
+             sum(clicked) as clicked, sum(dismissed) as dismissed, sum(expired) as expired, count(read_ms) as timed
+        from facts
+       group by 1, 2, 3, 4, 5
+    )
+    insert into oriva.notification_stats_hourly as s
+      (app_id, hour, notification_type, category, created, suppressed, delivered, read, clicked, dismissed, expired,
+       time_to_read)
+    select app_id, hour, notification_type, category, sum(created), sum(suppressed), sum(delivered), sum(read),
+           sum(clicked), sum(dismissed), sum(expired),
+           coalesce(jsonb_object_agg(bin, timed) filter (where bin is not null), '{}'::jsonb)
+      from binned
+     group by app_id, hour, notification_type, category
+     order by app_id, hour, notification_type, category
+    on conflict (app_id, hour, notification_type, category) do update
+       set created = s.created + excluded.created,
+           suppressed = s.suppressed + excluded.suppressed,
+           delivered = s.delivered + excluded.delivered,
+           read = s.read + excluded.read,
+           clicked = s.clicked + excluded.clicked,
+           dismissed = s.dismissed + excluded.dismissed,
+           expired = s.expired + excluded.expired,
+           time_to_read = oriva.histogram_add(s.time_to_read, excluded.time_to_read)
+  $$;
+
 create function oriva.tg_announce_key_change() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog
@@ -601,6 +690,28 @@ begin
   return null;
 end $$;
 
+create function oriva.tg_email_deliveries__count() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  set TimeZone = UTC
+  as $$
+begin
+  insert into oriva.notification_stats_hourly as s
+    (app_id, hour, notification_type, category, emails_sent, emails_failed)
+  select n.app_id, date_trunc('hour', n.created_at), n.notification_type, n.category,
+         count(*) filter (where d.status = 'sent'), count(*) filter (where d.status <> 'sent')
+    from new_rows d
+    join old_rows o on o.notification_id = d.notification_id and o.user_id = d.user_id
+    join oriva.platform_notifications n on n.id = d.notification_id
+   where d.status in ('sent', 'failed', 'bouncing') and o.status not in ('sent', 'failed', 'bouncing')
+   group by 1, 2, 3, 4
+   order by 1, 2, 3, 4
+  on conflict (app_id, hour, notification_type, category) do update
+     set emails_sent = s.emails_sent + excluded.emails_sent,
+         emails_failed = s.emails_failed + excluded.emails_failed;
+  return null;
+end $$;
+
 create function oriva.tg_known_users__remember() returns trigger
   language plpgsql volatile security definer
   set search_path = pg_catalog
@@ -611,6 +722,15 @@ begin
   order by 1
   on conflict (user_id) do nothing;
   return null;
+end $$;
+
+create function oriva.tg_notification_state__first_read() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+begin
+  new.first_read_at := now();
+  return new;
 end $$;
 
 create function oriva.tg_platform_events__enqueue_webhooks() returns trigger
@@ -625,6 +745,7 @@ begin
           on w.app_id = e.app_id
          and w.is_active
          and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
+         and not (e.event_category = 'webhook' and e.entity_id = w.id::text)
         order by e.seq, w.id) d;
   if not exists (select 1 from new_events e where not oriva.is_reserved_category(e.event_category)) then
     return null;
@@ -670,6 +791,28 @@ create function oriva.tg_user_preferences__announce() returns trigger
 begin
   perform pg_notify('oriva_preferences', json_build_object('user_id', new.user_id, 'revision', new.revision,
                                                              'updated_at', new.updated_at)::text);
+  return null;
+end $$;
+
+create function oriva.tg_webhook_delivery_log__count() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  set TimeZone = UTC
+  as $$
+begin
+  insert into oriva.webhook_stats_hourly as s (app_id, hour, ok, failed, latency)
+  select app_id, hour, sum(ok), sum(failed), coalesce(jsonb_object_agg(bin, timed) filter (where bin is not null), '{}'::jsonb)
+    from (select app_id, date_trunc('hour', delivered_at) as hour, oriva.log_bin(response_time_ms) as bin,
+                 count(*) filter (where success) as ok, count(*) filter (where not success) as failed,
+                 count(response_time_ms) as timed
+            from new_rows
+           group by 1, 2, 3) b
+   group by app_id, hour
+   order by app_id, hour
+  on conflict (app_id, hour) do update
+     set ok = s.ok + excluded.ok,
+         failed = s.failed + excluded.failed,
+         latency = oriva.histogram_add(s.latency, excluded.latency);
   return null;
 end $$;
 
@@ -743,6 +886,35 @@ create function oriva.webhook_delivery_job_key(delivery_id text) returns text
   language sql immutable
   set search_path = pg_catalog
   as $$ select 'webhook_deliver:' || delivery_id $$;
+
+create function oriva.webhook_health_check(p_window interval, p_min_attempts integer, p_max_failure_rate numeric) returns TABLE(webhook_id uuid, app_id text, url text, alert text, attempts bigint, failed bigint, last_error text)
+  language sql volatile security definer
+  set search_path = pg_catalog
+  as $$
+    with health as (
+      select l.webhook_id, count(*) as attempts, count(*) filter (where not l.success) as failed,
+             (array_agg(coalesce(l.error_message, 'HTTP ' || l.status_code) order by l.delivered_at desc)
+                filter (where not l.success))[1] as last_error
+        from oriva.webhook_delivery_log l
+       where l.delivered_at > now() - p_window
+       group by l.webhook_id
+    ),
+    failing as (
+      update oriva.app_webhooks w set failing_since = now()
+        from health h
+       where w.id = h.webhook_id and w.failing_since is null and w.is_active
+         and h.attempts >= p_min_attempts and h.failed > h.attempts * p_max_failure_rate
+      returning w.id, w.app_id, w.webhook_url, 'failing' as alert, h.attempts, h.failed, h.last_error
+    ),
+    recovered as (
+      update oriva.app_webhooks w set failing_since = null
+        from health h
+       where w.id = h.webhook_id and w.failing_since is not null
+         and (h.failed = 0 or (h.attempts >= p_min_attempts and h.failed <= h.attempts * p_max_failure_rate))
+      returning w.id, w.app_id, w.webhook_url, 'recovered' as alert, h.attempts, h.failed, h.last_error
+    )
+    select * from failing union all select * from recovered
+  $$;
 
 create function oriva.webhook_hears(subscribed_events text[], event_category text, event_type text) returns boolean
   language sql immutable
@@ -828,7 +1000,8 @@ create table oriva.app_webhooks (
   max_retries integer default 5 not null,
   retry_backoff_seconds integer default 1 not null,
   created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  failing_since timestamp with time zone
 );
 alter table oriva.app_webhooks add constraint app_webhooks_max_retries_check CHECK (((max_retries >= 0) AND (max_retries <= 20)));
 alter table oriva.app_webhooks add constraint app_webhooks_retry_backoff_seconds_check CHECK (((retry_backoff_seconds >= 1) AND (retry_backoff_seconds <= 3600)));
@@ -901,6 +1074,7 @@ alter table oriva.email_deliveries add constraint email_deliveries_notification_
 alter table oriva.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (notification_id, user_id);
 CREATE INDEX email_deliveries_email_idx ON oriva.email_deliveries USING btree (email_id) WHERE (email_id IS NOT NULL);
 CREATE INDEX email_deliveries_pending_idx ON oriva.email_deliveries USING btree (user_id, due_at) WHERE (status = 'pending'::text);
+CREATE TRIGGER _800_count AFTER UPDATE ON oriva.email_deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_email_deliveries__count();
 alter table oriva.email_deliveries enable row level security;
 alter table oriva.email_deliveries force row level security;
 create policy api_read on oriva.email_deliveries to oriva_api
@@ -1023,7 +1197,8 @@ create table oriva.notification_state (
   click_action text,
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
-  expires_at timestamp with time zone
+  expires_at timestamp with time zone,
+  first_read_at timestamp with time zone
 );
 alter table oriva.notification_state add constraint notification_state_click_action_check CHECK (((click_action IS NULL) OR (length(click_action) <= 255)));
 alter table oriva.notification_state add constraint notification_state_dismissed_from_check CHECK (((dismissed_from IS NULL) OR (length(dismissed_from) <= 64)));
@@ -1032,6 +1207,7 @@ alter table oriva.notification_state add constraint notification_state_notificat
 alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
 alter table oriva.notification_state add constraint notification_state_notification_user_key UNIQUE (notification_id, user_id);
 CREATE INDEX notification_state_counts_idx ON oriva.notification_state USING btree (user_id, status, app_id) INCLUDE (expires_at);
+CREATE TRIGGER _100_first_read BEFORE INSERT OR UPDATE OF status ON oriva.notification_state FOR EACH ROW WHEN ((((new.status)::text = ANY (ARRAY['read'::text, 'clicked'::text])) AND (new.first_read_at IS NULL))) EXECUTE FUNCTION oriva.tg_notification_state__first_read();
 CREATE TRIGGER _800_remember_user AFTER INSERT ON oriva.notification_state REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_known_users__remember();
 alter table oriva.notification_state enable row level security;
 alter table oriva.notification_state force row level security;
@@ -1042,6 +1218,34 @@ create policy system_all on oriva.notification_state to oriva_system
   using (true)
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_state to oriva_system;
+
+create table oriva.notification_stats_hourly (
+  app_id text not null,
+  hour timestamp with time zone not null,
+  notification_type text not null,
+  category text not null,
+  created bigint default 0 not null,
+  suppressed bigint default 0 not null,
+  delivered bigint default 0 not null,
+  read bigint default 0 not null,
+  clicked bigint default 0 not null,
+  dismissed bigint default 0 not null,
+  expired bigint default 0 not null,
+  emails_sent bigint default 0 not null,
+  emails_failed bigint default 0 not null,
+  time_to_read jsonb default '{}'::jsonb not null
+);
+alter table oriva.notification_stats_hourly add constraint notification_stats_hourly_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.notification_stats_hourly add constraint notification_stats_hourly_pkey PRIMARY KEY (app_id, hour, notification_type, category);
+CREATE INDEX notification_stats_hourly_hour_idx ON oriva.notification_stats_hourly USING btree (hour);
+alter table oriva.notification_stats_hourly enable row level security;
+alter table oriva.notification_stats_hourly force row level security;
+create policy api_read on oriva.notification_stats_hourly to oriva_api
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.notification_stats_hourly to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.notification_stats_hourly to oriva_system;
 
 create table oriva.notification_templates (
   app_id text not null,
@@ -1222,6 +1426,22 @@ create table oriva.rate_limit_counters (
 alter table oriva.rate_limit_counters add constraint rate_limit_counters_pkey PRIMARY KEY (key);
 CREATE INDEX rate_limit_counters_end_idx ON oriva.rate_limit_counters USING btree (window_end);
 
+create table oriva.stats_progress (
+  singleton boolean default true not null,
+  rolled_up_seq bigint default 0 not null,
+  rolled_up_at timestamp with time zone
+);
+alter table oriva.stats_progress add constraint stats_progress_singleton CHECK (singleton);
+alter table oriva.stats_progress add constraint stats_progress_pkey PRIMARY KEY (singleton);
+alter table oriva.stats_progress enable row level security;
+alter table oriva.stats_progress force row level security;
+create policy api_read on oriva.stats_progress to oriva_api
+  using (true);
+create policy system_all on oriva.stats_progress to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.stats_progress to oriva_system;
+
 create table oriva.topic_subscriptions (
   app_id text not null,
   topic text not null,
@@ -1289,6 +1509,7 @@ alter table oriva.webhook_delivery_log add constraint webhook_delivery_log_pkey 
 CREATE INDEX webhook_delivery_log_delivered_idx ON oriva.webhook_delivery_log USING btree (delivered_at);
 CREATE INDEX webhook_delivery_log_delivery_idx ON oriva.webhook_delivery_log USING btree (delivery_id);
 CREATE INDEX webhook_delivery_log_webhook_idx ON oriva.webhook_delivery_log USING btree (webhook_id, delivered_at DESC);
+CREATE TRIGGER _800_count AFTER INSERT ON oriva.webhook_delivery_log REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_webhook_delivery_log__count();
 alter table oriva.webhook_delivery_log enable row level security;
 alter table oriva.webhook_delivery_log force row level security;
 create policy api_tenant on oriva.webhook_delivery_log to oriva_api
@@ -1298,6 +1519,25 @@ create policy system_all on oriva.webhook_delivery_log to oriva_system
   using (true)
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.webhook_delivery_log to oriva_system;
+
+create table oriva.webhook_stats_hourly (
+  app_id text not null,
+  hour timestamp with time zone not null,
+  ok bigint default 0 not null,
+  failed bigint default 0 not null,
+  latency jsonb default '{}'::jsonb not null
+);
+alter table oriva.webhook_stats_hourly add constraint webhook_stats_hourly_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
+alter table oriva.webhook_stats_hourly add constraint webhook_stats_hourly_pkey PRIMARY KEY (app_id, hour);
+CREATE INDEX webhook_stats_hourly_hour_idx ON oriva.webhook_stats_hourly USING btree (hour);
+alter table oriva.webhook_stats_hourly enable row level security;
+alter table oriva.webhook_stats_hourly force row level security;
+create policy api_read on oriva.webhook_stats_hourly to oriva_api
+  using (((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)) OR ( SELECT oriva.acting_as_platform() AS acting_as_platform)));
+create policy system_all on oriva.webhook_stats_hourly to oriva_system
+  using (true)
+  with check (true);
+grant DELETE, INSERT, SELECT, UPDATE on oriva.webhook_stats_hourly to oriva_system;
 
 create table oriva.worker_heartbeats (
   worker_id text not null,

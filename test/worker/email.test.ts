@@ -270,3 +270,13 @@ t.test('oriva emails --user: pending deliveries and recent emails', async (t) =>
   t.equal(bad.code, 2);
   t.match(bad.stderr, /^oriva: --user "not a user id" does not match/);
 });
+
+t.test('the stats count each notification email once, as sent or failed (issue 17)', async (t) => {
+  const { rows: [truth] } = await db.system.query(`select count(*) filter (where status = 'sent')::int as sent,
+      count(*) filter (where status in ('failed', 'bouncing'))::int as failed from oriva.email_deliveries`);
+  t.ok(truth.sent >= 19 && truth.failed >= 1, 'this file sent and failed emails');
+  const from = new Date(Date.now() - 3 * 3_600_000).toISOString();
+  const stats = await api('GET', `/apps/${app.appId}/stats?from=${from}&to=${new Date(Date.now() + 3_600_000).toISOString()}`, app.auth);
+  t.equal(stats.status, 200);
+  t.same([stats.body.totals.emails_sent, stats.body.totals.emails_failed], [truth.sent, truth.failed], 'the rollup agrees with the deliveries');
+});
