@@ -321,3 +321,16 @@ revoke all on function oriva.stats_roll_up(bigint, bigint) from public;
 grant execute on function oriva.stats_roll_up(bigint, bigint) to oriva_system;
 revoke all on function oriva.webhook_health_check(interval, integer, numeric) from public;
 grant execute on function oriva.webhook_health_check(interval, integer, numeric) to oriva_system;
+
+-- The admin console (DESIGN §12). Notification search by words of the title or body: a full-text
+-- index with the 'simple' configuration (no stemming or stop words, so any language and any word an
+-- operator remembers). Queries must use the same expression (sql/operators/search_notifications.sql).
+create index if not exists platform_notifications_text_idx on oriva.platform_notifications
+  using gin (to_tsvector('simple'::regconfig, title || ' ' || body));
+
+-- Webhook health across apps: platform apps may read every app's webhooks and delivery log (the
+-- console never selects the secrets, which are encrypted at rest anyway); writes stay the app's own.
+drop policy if exists platform_read on oriva.app_webhooks;
+create policy platform_read on oriva.app_webhooks for select to oriva_api using ((select oriva.acting_as_platform()));
+drop policy if exists platform_read on oriva.webhook_delivery_log;
+create policy platform_read on oriva.webhook_delivery_log for select to oriva_api using ((select oriva.acting_as_platform()));

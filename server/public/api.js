@@ -9,7 +9,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, bearer, body, extraHeaders = {}) {
+export async function request(method, path, bearer, body, extraHeaders = {}) {
   const headers = { accept: 'application/json', authorization: `Bearer ${bearer}`, ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;

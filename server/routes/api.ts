@@ -9,6 +9,7 @@ import { eventTypeRoutes } from './event-types.js';
 import { installationRoutes } from './installations.js';
 import { preferenceRoutes } from './preferences.js';
 import { deliveryRoutes } from './deliveries.js';
+import { operatorRoutes } from './operators.js';
 import { statsRoutes } from './stats.js';
 import { templateRoutes } from './templates.js';
 import { topicRoutes } from './topics.js';
@@ -31,5 +32,6 @@ export function apiRouter(appDeps: AppDeps): Router {
   webhookRoutes(router, deps);
   webhookDeliveryRoutes(router, deps);
   statsRoutes(router, deps);
+  operatorRoutes(router, deps);
   return router;
 }

@@ -178,6 +178,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'Audiences', description: 'Topics (an app\'s named lists of its users) and broadcasts: one notification to a topic or to every user, each recipient with their own state' },
       { name: 'Templates', description: 'Liquid templates per notification_type: a create with template_data renders the title, the body and the email parts' },
       { name: 'Webhooks', description: 'Subscriptions to event types, signed deliveries, the delivery log and replays' },
+      { name: 'Operators', description: 'The admin console\'s reads and actions: who the caller is; for platform apps, webhook health across apps with replay, and notification search' },
       { name: 'Stats', description: 'What happened, per hour or day: notifications created, delivered, read, acted on; emails; webhook attempts; the success rates' },
     ],
     paths,

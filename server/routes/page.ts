@@ -1,5 +1,6 @@
 // The notification center page (Oriva Core's live inbox): `/` and its static assets from
-// server/public, plus two small JSON documents the page starts from:
+// server/public; the admin console `/admin` (platform operators) and its chart library; plus two
+// small JSON documents the notification center starts from:
 //   GET /page-config.json  always: { gateway_port } so the page can find the gateway on its own host
 //   GET /dev-config.json   only when NODE_ENV is not production AND the server was started with demo
 //                          credentials (npm start): the demo user token, the demo app's API key and
@@ -12,6 +13,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../../lib/config.js';
 import type { CaughtMessage } from '../../lib/dev/mail-catcher.js';
+import { fromRoot } from '../../lib/paths.js';
 import { outboxPage } from './outbox.js';
 
 /** What `npm start` hands the page so a newcomer is signed in and can send test notifications. */
@@ -37,6 +39,11 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
+};
+// The chart library of the admin console, served from our own origin (its package in node_modules).
+const VENDOR: Record<string, { file: string; type: string }> = {
+  'uplot.js': { file: fromRoot('node_modules', 'uplot', 'dist', 'uPlot.esm.js'), type: TYPES['.js']! },
+  'uplot.css': { file: fromRoot('node_modules', 'uplot', 'dist', 'uPlot.min.css'), type: TYPES['.css']! },
 };
 const HOSTNAME = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$/;
 
@@ -66,6 +73,11 @@ function contentSecurityPolicy(ctx: Context, deps: PageDeps): string {
   ].join('; ');
 }
 
+const ADMIN_CSP = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+].join('; ');
+
 function securityHeaders(ctx: Context): void {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
@@ -77,7 +89,7 @@ export function pageRoutes(deps: PageDeps): Router {
   const assets = new Map<string, string>();
   for (const name of readdirSync(PUBLIC_DIR)) {
     const type = TYPES[extname(name)];
-    if (type && name !== 'index.html') assets.set(name, type);
+    if (type && name !== 'index.html' && name !== 'admin.html') assets.set(name, type);
   }
   const router = new Router();
 
@@ -87,6 +99,24 @@ export function pageRoutes(deps: PageDeps): Router {
     ctx.set('X-Frame-Options', 'DENY');
     ctx.type = TYPES['.html']!;
     ctx.body = await readFile(join(PUBLIC_DIR, 'index.html'));
+  });
+
+  // The admin console (platform operators): the page is public, everything it shows comes from API
+  // calls made with a platform app's key, so nothing is rendered for anyone else.
+  router.get('/admin', async (ctx) => {
+    securityHeaders(ctx);
+    ctx.set('Content-Security-Policy', ADMIN_CSP);
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.type = TYPES['.html']!;
+    ctx.body = await readFile(join(PUBLIC_DIR, 'admin.html'));
+  });
+
+  router.get('/assets/vendor/:name', async (ctx, next) => {
+    const vendored = VENDOR[ctx.params.name ?? ''];
+    if (!vendored) return next() as Promise<void>;
+    securityHeaders(ctx);
+    ctx.type = vendored.type;
+    ctx.body = await readFile(vendored.file);
   });
 
   router.get('/assets/:name', async (ctx, next) => {

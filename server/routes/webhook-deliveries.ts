@@ -5,7 +5,7 @@
 // webhook routes answer).
 import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
-import { AppError, notFound } from '../../lib/errors.js';
+import { AppError, forbidden, notFound } from '../../lib/errors.js';
 import { closed } from '../../lib/schemas/common.js';
 import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, TIMESTAMP_TEXT, UUID } from './cursor.js';
@@ -41,6 +41,8 @@ const deliveryAttempt = closed({
     delivered_at: { type: 'string', format: 'date-time' },
 });
 
+const replayed = closed({ success: { const: true }, replayed: { type: 'integer' }, delivery_ids: { type: 'array', items: { type: 'string' } } });
+
 type AttemptRow = Record<string, unknown> & { id: string; delivered_at: Date; cursor_at: string };
 
 interface ListQuery {
@@ -50,8 +52,8 @@ interface ListQuery {
   delivery_id?: string;
 }
 
-/** The app's webhook, or 403/404; a disabled one cannot be replayed to (409). */
-async function visibleWebhook(client: PoolClient, id: string, appId: string, { mustBeActive = false } = {}): Promise<void> {
+/** The app's webhook (appId null: any the caller may read), or 403/404; a disabled one cannot be replayed to (409). */
+async function visibleWebhook(client: PoolClient, id: string, appId: string | null, { mustBeActive = false } = {}): Promise<void> {
   const [hook] = await run<{ is_active: boolean; disabled_reason: string | null }>(client, findWebhook, [id, appId]);
   if (!hook) throw await webhookNotVisible(client, id);
   if (mustBeActive && !hook.is_active) {
@@ -142,7 +144,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     bodyRequired: true,
     requestExample: { since: '2025-09-30T00:00:00Z' },
     rateLimit: webhookRateLimit,
-    success: { status: 202, description: 'Queued', schema: closed({ success: { const: true }, replayed: { type: 'integer' }, delivery_ids: { type: 'array', items: { type: 'string' } } }), example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
+    success: { status: 202, description: 'Queued', schema: replayed, example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
     errors: [400, 403, 404, 409, 413, 415, 429],
   }, async ({ params, body, write }) =>
     write(async (client) => {
@@ -150,4 +152,27 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
       const rows = await run<{ delivery_id: string }>(client, replayFailedSince, [params.id, body.since]);
       return { status: 202, body: { success: true, replayed: rows.length, delivery_ids: rows.map((r) => r.delivery_id) } };
     }));
+
+  defineRoute<{ id: string }, Record<string, never>, { since?: string }>(router, deps, {
+    method: 'post',
+    path: '/webhook-health/:id/replay',
+    operationId: 'replayFailedDeliveriesAsOperator',
+    summary: "Send again any app's failed deliveries (platform apps)",
+    description: 'The admin console\'s replay: what POST /apps/{appId}/webhooks/{id}/replay does, for a webhook of any app, since `since` (default: 24 hours ago). For platform apps only.',
+    tag: 'Operators',
+    who: 'app',
+    params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid', description: 'the webhook id' } } },
+    body: { type: 'object', additionalProperties: false, properties: { since: { type: 'string', format: 'date-time', description: 'default: 24 hours ago' } } },
+    rateLimit: webhookRateLimit,
+    success: { status: 202, description: 'Queued', schema: replayed, example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
+    errors: [400, 403, 404, 409, 413, 415, 429],
+  }, async ({ caller, params, body, write }) => {
+    if (caller.kind !== 'app' || !caller.platform) throw forbidden('Webhook health is for platform apps');
+    return write(async (client) => {
+      await visibleWebhook(client, params.id, null, { mustBeActive: true });
+      const since = body?.since ?? new Date(Date.now() - 24 * 3_600_000).toISOString();
+      const rows = await run<{ delivery_id: string }>(client, replayFailedSince, [params.id, since]);
+      return { status: 202, body: { success: true, replayed: rows.length, delivery_ids: rows.map((r) => r.delivery_id) } };
+    });
+  });
 }
