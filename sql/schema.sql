@@ -1015,6 +1015,8 @@ alter table oriva.app_webhooks force row level security;
 create policy api_tenant on oriva.app_webhooks to oriva_api
   using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
   with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
+create policy platform_read on oriva.app_webhooks to oriva_api
+  using (( SELECT oriva.acting_as_platform() AS acting_as_platform));
 create policy system_all on oriva.app_webhooks to oriva_system
   using (true)
   with check (true);
@@ -1382,6 +1384,7 @@ CREATE INDEX platform_notifications_app_user_idx ON oriva.platform_notifications
 CREATE INDEX platform_notifications_created_idx ON oriva.platform_notifications USING btree (created_at);
 CREATE INDEX platform_notifications_expires_idx ON oriva.platform_notifications USING btree (expires_at) WHERE (expires_at IS NOT NULL);
 CREATE INDEX platform_notifications_feed_idx ON oriva.platform_notifications USING btree (user_id, priority_rank DESC, created_at DESC, id DESC);
+CREATE INDEX platform_notifications_text_idx ON oriva.platform_notifications USING gin (to_tsvector('simple'::regconfig, ((title || ' '::text) || body)));
 alter table oriva.platform_notifications enable row level security;
 alter table oriva.platform_notifications force row level security;
 create policy api_tenant on oriva.platform_notifications to oriva_api
@@ -1515,6 +1518,8 @@ alter table oriva.webhook_delivery_log force row level security;
 create policy api_tenant on oriva.webhook_delivery_log to oriva_api
   using ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)))
   with check ((app_id = ( SELECT oriva.acting_app_id() AS acting_app_id)));
+create policy platform_read on oriva.webhook_delivery_log to oriva_api
+  using (( SELECT oriva.acting_as_platform() AS acting_as_platform));
 create policy system_all on oriva.webhook_delivery_log to oriva_system
   using (true)
   with check (true);
