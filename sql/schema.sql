@@ -359,10 +359,6 @@ create function oriva.histogram_add(a jsonb, b jsonb) returns jsonb
              group by bin) s
   $$;
 
-create function oriva.histogram_sum(jsonb) returns jsonb
-  language internal immutable
-  as $$aggregate_dummy$$;
-
 create function oriva.in_feed(status text, expires_at timestamp with time zone) returns boolean
   language sql stable
   as $$ select status in ('unread', 'read', 'clicked') and (expires_at is null or expires_at > now()) $$;

@@ -51,8 +51,6 @@ create or replace function oriva.histogram_add(a jsonb, b jsonb) returns jsonb
              group by bin) s
   $$;
 
-drop aggregate if exists oriva.histogram_sum(jsonb);
-create aggregate oriva.histogram_sum(jsonb) (sfunc = oriva.histogram_add, stype = jsonb, initcond = '{}');
 
 create table if not exists oriva.notification_stats_hourly (
   app_id text not null references oriva.apps(id) on delete cascade,
