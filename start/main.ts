@@ -22,6 +22,8 @@ import { startWorker } from '../worker/worker.js';
 import { startGateway } from '../gateway/gateway.js';
 
 const DEMO_APP = { id: 'demo-app', name: 'Demo App' };
+/** A platform app, so that the admin console (/admin) has a key to sign in with. */
+const DEMO_PLATFORM_APP = { id: 'oriva-core', name: 'Oriva Core', platform: true };
 const DEMO_USER = 'demo-user';
 
 /**
@@ -54,10 +56,12 @@ try {
   try {
     await migrateDatabase(db.url);
     const pool = makePool(db.url, { role: 'oriva_system', max: 2, applicationName: 'oriva-start' });
-    const demo = await createApp(pool, DEMO_APP).catch((err: { code?: string }) => {
-      if (err.code === '23505') return rotateKey(pool, DEMO_APP.id); // a second start: fresh key
+    const createOrRotate = (app: { id: string; name: string; platform?: boolean }) => createApp(pool, app).catch((err: { code?: string }) => {
+      if (err.code === '23505') return rotateKey(pool, app.id); // a second start: fresh key
       throw err;
     });
+    const demo = await createOrRotate(DEMO_APP);
+    const platform = await createOrRotate(DEMO_PLATFORM_APP);
     // The demo user installed the demo app (INSTALL_REQUIRED: otherwise the app could not reach them).
     await installApp(pool, { user_id: DEMO_USER, app_id: DEMO_APP.id, source: 'oriva_core' });
     await pool.end();
@@ -90,6 +94,7 @@ try {
         '',
         `Oriva Events & Notifications is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
         `  Web page:     ${server.url}/   (notification center; demo user token prefilled)`,
+        `  Admin:        ${server.url}/admin   (admin console; sign in with the platform key below)`,
         `  API:          ${server.url}/api/v1   (health: ${server.url}/readyz)`,
         `  Gateway:      ${gateway.url}/api/v1/events/stream`,
         `  Metrics:      ${server.url}/metrics (API), ${gateway.url.replace(/^ws/, 'http')}/metrics (gateway)`,
@@ -98,6 +103,7 @@ try {
         `  Database:     ${db.owned ? 'embedded Postgres, data in ' + config.dataDir : db.url.replace(/:[^:@/]*@/, ':***@')}`,
         `  Demo app id:  ${demo.app_id}`,
         `  Demo API key: ${demo.api_key}`,
+        `  Platform key: ${platform.api_key}   (${platform.app_id}, a platform app)`,
         `  Demo user:    ${DEMO_USER}`,
         `  User token:   ${token}`,
         '',

@@ -55,6 +55,11 @@ t.test('first start: ready, reachable, and stopped cleanly by Ctrl-C', async (t)
   const html = await fetch(page);
   t.equal(html.status, 200, 'the notification center page is served');
   t.match(await html.text(), /<title>[^<]*Notifications/);
+  const admin = field(stdout, 'Admin');
+  t.equal(admin, page.replace(/\/$/, '/admin'), 'the admin console URL');
+  t.equal((await fetch(admin)).status, 200, 'the admin console is served');
+  const me = await fetch(`${api}/me`, { headers: { authorization: `Bearer ${field(stdout, 'Platform key')}` } });
+  t.same(((await me.json()) as { caller: unknown }).caller, { kind: 'app', app_id: 'oriva-core', name: 'Oriva Core', platform: true }, 'the printed platform key signs in to the console');
   const workerMetrics = field(stdout, 'Worker metrics');
   t.match(workerMetrics, /^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/, 'the worker metrics URL, with the bound port');
   const metrics = await fetch(workerMetrics);
