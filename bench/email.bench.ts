@@ -5,6 +5,7 @@
 // Reference measured in the same run on the same Postgres: graphile-worker running the same count
 // of no-op jobs. Target (issue 15): ≥ 0.3× no-op jobs. synchronous_commit stays on.
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpuUsage } from 'node:process';
 import pg from 'pg';
 import { Logger as GraphileLogger, run as runGraphile, type TaskList } from 'graphile-worker';
@@ -76,19 +77,46 @@ try {
     SMTP_URL: sinkUrl, EMAIL_FROM: 'Bench <bench@example.com>', PUBLIC_URL: 'http://localhost:3000',
   });
   const cpu = cpuUsage();
+  const postgresBefore = postgresCpuSeconds();
+  const sinkBefore = processCpuSeconds(sink.pid!);
   const start = performance.now();
   const worker = await startWorker(config, db.url, log, { concurrency: CONCURRENCY });
   const deadline = Date.now() + 300_000;
   while ((await accepted()) < USERS && Date.now() < deadline) await sleep(20);
   const seconds = (performance.now() - start) / 1000;
   const cpuS = (cpuUsage(cpu).user + cpuUsage(cpu).system) / 1e6;
+  const postgresS = postgresCpuSeconds() - postgresBefore;
+  const sinkS = processCpuSeconds(sink.pid!) - sinkBefore;
   await worker.close();
   const { rows: [sent] } = await admin.query(`select count(*) filter (where status = 'sent')::int as sent, count(*)::int as n from oriva.emails`);
   const rate = (await accepted()) / seconds;
   const ratio = rate / noopRate;
+  const perEmail = (s: number) => `${((s / USERS) * 1e6).toFixed(0)} µs`;
+  console.log(`CPU per email while draining: worker ${perEmail(cpuS)}, Postgres ${perEmail(postgresS)}, SMTP sink ${perEmail(sinkS)} (of ${perEmail(2 * seconds)} the 2 cores had)`);
   console.log(`digests (one email per user, ${USERS} users)   ${rate.toFixed(0)} emails/s in ${seconds.toFixed(2)} s = ${ratio.toFixed(2)} × no-op jobs (target ≥ 0.30: ${ratio >= 0.3 ? 'OK' : 'MISSED'}); ${sent.sent}/${sent.n} recorded sent; bench process CPU ${cpuS.toFixed(1)} s (${((cpuS / USERS) * 1e6).toFixed(0)} µs/email: the worker; the SMTP sink runs in its own process)`);
 } finally {
   sink.send('stop');
   await admin.end();
   await db.stop();
+}
+
+/** utime + stime of a process, in seconds. */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** utime + stime of every Postgres process of this machine (the bench's server), in seconds. */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      total += processCpuSeconds(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
