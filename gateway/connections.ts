@@ -4,12 +4,14 @@
 import { run, type Pool } from '../lib/db.js';
 import { eventTypeOf, matchesAny, type EventRow } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
+import type { UserClaims } from '../lib/tokens.js';
 import { sqlFile, sqlStatement } from '../lib/sql.js';
 import type { Route } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayOptions } from '../lib/config.js';
 import type { Holder } from './registry.js';
 import {
+  authenticatedFrame,
   CLOSE, countsFrame, errorFrame, eventFrame, gapFrame, parseClientMessage, pongFrame, preferencesFrame, readyFrame, subscribedFrame,
 } from './protocol.js';
 import type { PreferencesChange } from './listener.js';
@@ -70,6 +72,8 @@ export class Hub {
     private readonly options: GatewayOptions,
     private readonly metrics: GatewayMetrics,
     private readonly hwm: () => number,
+    /** A user JWT's claims (lib/tokens.ts), or null: for in-band token refresh. */
+    private readonly verifyToken: (token: string) => Promise<UserClaims | null>,
   ) {
     this.timers.push(setInterval(() => this.pingAll(), options.pingIntervalMs));
     this.timers.push(setInterval(() => this.closeExpired(), options.tokenSweepMs));
@@ -405,8 +409,33 @@ export class Hub {
       this.send(conn, subscribedFrame(message.events));
     } else if (message.type === 'resume') {
       void this.resume(conn, message.after);
+    } else if (message.type === 'auth') {
+      void this.refreshToken(conn, message.token);
     } else {
       this.send(conn, pongFrame());
+    }
+  }
+
+  /**
+   * In-band token refresh (as Centrifugo's): a user connection sends a fresh JWT of the same user
+   * before its own expires and keeps its connection and cursor; a bad or expired token, or another
+   * user's, closes it with 1008. An app connection (API key) has no token to refresh.
+   */
+  private async refreshToken(conn: Conn, token: string): Promise<void> {
+    const route = conn.route;
+    if (route.kind !== 'user') {
+      this.send(conn, errorFrame('bad_message', 'auth refreshes a user token; a connection opened with an API key has none'));
+      return;
+    }
+    const claims = await this.verifyToken(token);
+    if (conn.closed) return;
+    if (!claims) {
+      this.end(conn, CLOSE.policy, 'token refresh refused: invalid or expired token', 'refresh_refused');
+    } else if (claims.userId !== route.userId) {
+      this.end(conn, CLOSE.policy, "token refresh refused: another user's token", 'refresh_refused');
+    } else {
+      conn.route = { ...route, expiresAt: claims.expiresAt * 1000 };
+      this.send(conn, authenticatedFrame(conn.route.expiresAt));
     }
   }
 

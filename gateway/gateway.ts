@@ -8,6 +8,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { checkedGatewayOptions, type Config, type GatewayOptions } from '../lib/config.js';
 import { makePool } from '../lib/db.js';
 import type { Logger } from '../lib/log.js';
+import { verifyUserToken } from '../lib/tokens.js';
 import { admitUpgrade, redactQuery, type UpgradeInput } from './auth.js';
 import { afterBeyondNewest, holderOf, Hub, newConn, type Conn } from './connections.js';
 import { EventListener } from './listener.js';
@@ -58,7 +59,7 @@ export async function startGateway(
     onPreferencesChanged: (change) => hub?.preferencesChanged(change),
   });
   const metrics = new GatewayMetrics({ connections: () => hub?.counts() ?? { user: 0, app: 0 }, hwm: () => listener.hwm, listening: () => listener.listening, releaseLagMs: () => listener.releaseLagMs() });
-  hub = new Hub(pool, log, options, metrics, () => listener.hwm);
+  hub = new Hub(pool, log, options, metrics, () => listener.hwm, (token) => verifyUserToken(config.jwtSecret, token));
   const connections = hub;
   const revocations = (watch = new RevocationWatch(pool, log, options, connections));
   const limits = { perUser: config.rateLimits.wsConnectionsPerUser, perApp: config.rateLimits.wsConnectionsPerApp };

@@ -16,11 +16,14 @@ export const CLOSE = {
 } as const;
 
 export const MAX_PATTERNS = 50;
+/** An in-band token refresh carries a user JWT; anything longer is not one of ours. */
+export const MAX_TOKEN_LENGTH = 4096;
 
 export type ClientMessage =
   | { type: 'subscribe'; events: string[] }
   | { type: 'resume'; after: number }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | { type: 'auth'; token: string };
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; error: string };
 
@@ -58,8 +61,13 @@ export function parseClientMessage(text: string): ParseResult {
       return { ok: true, message: { type: 'resume', after: message.after } };
     case 'ping':
       return { ok: true, message: { type: 'ping' } };
+    case 'auth':
+      if (typeof message.token !== 'string' || message.token.length === 0 || message.token.length > MAX_TOKEN_LENGTH) {
+        return { ok: false, error: `auth.token must be a user token (1-${MAX_TOKEN_LENGTH} characters)` };
+      }
+      return { ok: true, message: { type: 'auth', token: message.token } };
     default:
-      return { ok: false, error: 'type must be subscribe, resume or ping' };
+      return { ok: false, error: 'type must be subscribe, resume, ping or auth' };
   }
 }
 
@@ -80,6 +88,8 @@ export const preferencesFrame = (revision: number, updatedAt: string) =>
 export const subscribedFrame = (events: string[]) => JSON.stringify({ type: 'subscribed', events });
 export const errorFrame = (code: string, message: string) => JSON.stringify({ type: 'error', code, message });
 export const pongFrame = () => '{"type":"pong"}';
+/** An in-band token refresh was accepted: the connection now lives until the new token's expiry. */
+export const authenticatedFrame = (expiresAt: number) => JSON.stringify({ type: 'authenticated', expires_at: new Date(expiresAt).toISOString() });
 /**
  * Events in (after, resume_seq] are not replayed: `archived` (older than the live table keeps) or
  * `too_far_behind` (more than the replay limit). Refetch state over REST; live events follow.
