@@ -1,8 +1,12 @@
 // The admin console (DESIGN §12): a platform app's key signs in (GET /api/v1/me); everything shown
 // comes from the API with that key — stats and charts, the per-app table, webhook health with replay,
 // notification search and the broadcast composer. Every app string is set as text, never as HTML.
-import uPlot from '/assets/vendor/uplot.js';
 import { ApiError, request } from './api.js';
+
+// The chart library, loaded on its own: if it cannot run in this browser (uPlot formats numbers with
+// navigator.language at load, which some systems report as e.g. "en-US@posix"), the console still
+// works and shows each chart's data as its table.
+const uPlot = await import('/assets/vendor/uplot.js').then((module) => module.default, () => null);
 
 const KEY_STORAGE = 'oriva.admin.key';
 const $ = (id) => document.getElementById(id);
@@ -87,6 +91,11 @@ function renderTable(table, columns, buckets, interval) {
 }
 
 function drawChart(container, columns, buckets) {
+  if (!uPlot) {
+    container.replaceChildren(el('p', { class: 'hint', text: 'Charts cannot be drawn in this browser: the figures are in the data table below.' }));
+    container.closest('figure').querySelector('details').open = true;
+    return;
+  }
   const width = Math.max(260, container.clientWidth || 600);
   const data = [buckets.map((b) => Date.parse(b.start) / 1000), ...columns.map(([key]) => buckets.map((b) => b[key]))];
   const colors = ['#4f46e5', '#12b76a', '#f79009', '#b42318', '#0ea5e9'];

@@ -107,6 +107,24 @@ t.test('a platform key signs in with the keyboard; charts, rates and the app tab
   await page.close();
 });
 
+t.test('without its chart library the console still shows every figure, as tables', async (t) => {
+  const page = await browser.newPage({ locale: 'en-US' });
+  const seen = watchPage(page);
+  await page.route('**/assets/vendor/uplot.js', (route) => route.abort());
+  await page.goto(`${server.url}/admin`);
+  await page.locator('#key-input').fill(core.apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#apps-table tbody tr').first().waitFor();
+  t.equal(await page.locator('#chart-notifications').textContent(), 'Charts cannot be drawn in this browser: the figures are in the data table below.');
+  t.equal(await page.locator('#chart-notifications canvas').count(), 0);
+  const hour = new Date().toISOString().slice(0, 13).replace('T', ' ');
+  const row = page.locator('#data-notifications tbody tr', { has: page.locator(`th:text-is("${hour}")`) });
+  t.ok(await row.isVisible(), 'the data table is open');
+  t.same((await row.locator('td').allTextContents()).slice(0, 3), ['7', '7', '3']);
+  t.same(seen.dialogs, []);
+  await page.close();
+});
+
 t.test('search finds a notification by a word of its body', async (t) => {
   const page = await browser.newPage({ locale: 'en-US' });
   const seen = watchPage(page);
