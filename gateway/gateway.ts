@@ -14,6 +14,7 @@ import { afterBeyondNewest, holderOf, Hub, newConn, type Conn } from './connecti
 import { EventListener } from './listener.js';
 import { GatewayMetrics } from './metrics.js';
 import { loadNativeUws } from './native.js';
+import { pollRoutes } from './poll.js';
 import { STREAM_PATH } from './protocol.js';
 import { ConnectionRegistry } from './registry.js';
 import { RevocationWatch } from './revocation.js';
@@ -102,6 +103,8 @@ export async function startGateway(
       },
     );
   });
+
+  pollRoutes(app, { pool, config, options, hub: connections, log, metrics, hwm: () => listener.hwm, closing: () => closing, refuse });
 
   app.ws<Conn>(STREAM_PATH, {
     // uWS cuts anything over this hard cap without a close frame (1006); between the option and the
