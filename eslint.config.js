@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', '.tap/**', 'coverage/**', 'test/screenshots/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.tap/**', 'coverage/**', 'test/screenshots/**', 'client/dist/**'] },
   {
     files: ['**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
