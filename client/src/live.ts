@@ -150,7 +150,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
   };
 
   const openSocket = async (probe: boolean) => {
-    if (closed) return;
+    // a probe only while polling: once a WebSocket is live again, the probes stop
+    if (closed || (probe && !polling)) return;
     const token = await options.getToken();
     if (closed) return;
     const query = last !== null ? `?after=${last}` : '';

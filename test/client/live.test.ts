@@ -127,6 +127,9 @@ t.test('upgrades refused: long-polling within 5 s, nothing missed; back to the W
   await until(async () => c.events.length === 7, 5000, '3 more');
   t.same(c.seqs(), [...polled, ...streamed], 'every event once, in order, across both transports');
   t.ok(c.statuses.indexOf('polling') < c.statuses.lastIndexOf('live'));
+  await new Promise((r) => setTimeout(r, 2500)); // longer than probeEveryMs: probes stopped once live
+  const { rows } = await db.system.query<{ n: number }>(`select count(*)::int as n from oriva.gateway_connections where user_id = 'cat'`);
+  t.equal(rows[0]!.n, 1, 'one WebSocket connection, no probe left open beside it');
   c.sub.close();
 });
 
