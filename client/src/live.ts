@@ -98,6 +98,9 @@ export function subscribe(options: SubscribeOptions): Subscription {
   let unopenedSince: number | null = null;
   let polling = false;
   let pollAbort: AbortController | null = null;
+  let probes: ReturnType<typeof setInterval> | null = null;
+  /** One socket at a time: set from the moment one is being opened until it closes. */
+  let opening = false;
   let timers: ReturnType<typeof setTimeout>[] = [];
 
   const setStatus = (next: LiveStatus) => {
@@ -149,11 +152,16 @@ export function subscribe(options: SubscribeOptions): Subscription {
     });
   };
 
-  const openSocket = async (probe: boolean) => {
-    // a probe only while polling: once a WebSocket is live again, the probes stop
-    if (closed || (probe && !polling)) return;
-    const token = await options.getToken();
-    if (closed) return;
+  const openSocket = async () => {
+    if (closed || opening || socket) return;
+    opening = true;
+    let token: string;
+    try {
+      token = await options.getToken();
+    } finally {
+      opening = false;
+    }
+    if (closed || socket) return;
     const query = last !== null ? `?after=${last}` : '';
     const ws = new WS(`${wsBase(options.url)}/api/v1/events/stream${query}`, ['oriva.v1', `bearer.${token}`]);
     socket = ws;
@@ -175,19 +183,15 @@ export function subscribe(options: SubscribeOptions): Subscription {
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
-      if (closed) return;
-      if (probe && !ready) {
-        // still blocked: keep polling, probe again later
-        later(probeEvery, () => void openSocket(true));
-        return;
-      }
+      // while polling, the probes (startPolling) try the WebSocket again
+      if (closed || polling) return;
       attempts += 1;
       if (!ready && unopenedSince !== null && Date.now() - unopenedSince >= fallbackAfter - 1) {
         startPolling();
         return;
       }
       setStatus('reconnecting');
-      later(ready ? Math.min(minDelay, backoff()) : backoff(), () => void openSocket(false));
+      later(ready ? Math.min(minDelay, backoff()) : backoff(), () => void openSocket());
     };
     ws.onerror = () => {
       // onclose follows
@@ -196,6 +200,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
 
   const stopPolling = () => {
     polling = false;
+    if (probes) clearInterval(probes);
+    probes = null;
     pollAbort?.abort();
     pollAbort = null;
   };
@@ -204,7 +210,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     if (polling || closed) return;
     polling = true;
     setStatus('polling');
-    later(probeEvery, () => void openSocket(true));
+    probes = setInterval(() => void openSocket(), probeEvery);
     void pollLoop();
   };
 
@@ -236,7 +242,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     }
   };
 
-  void openSocket(false);
+  void openSocket();
   later(fallbackAfter, () => {
     if (!closed && state !== 'live' && !polling && unopenedSince !== null) {
       socket?.close();
