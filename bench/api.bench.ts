@@ -3,7 +3,7 @@
 // production); bench/load.ts drives it at fixed arrival rates (open model) and closed at a fixed
 // concurrency for the maximum. synchronous_commit stays on.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fdatasyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +14,7 @@ import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
 import { insertNotifications, type ReadyNotification } from '../lib/notifications.js';
 import { normalise } from '../lib/preferences.js';
+import { processCpuSeconds } from './cpu.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
 
@@ -232,8 +233,3 @@ function fsyncProbe(seconds: number): string {
   return `disk: ${latencies.length} fdatasyncs of 8 KB in ${seconds} s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, p99.9 ${at(0.999)} ms, max ${latencies.at(-1)!.toFixed(1)} ms, ${slow} over 20 ms`;
 }
 
-/** utime + stime of a process, in seconds. */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}

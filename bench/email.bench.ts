@@ -5,7 +5,6 @@
 // Reference measured in the same run on the same Postgres: graphile-worker running the same count
 // of no-op jobs. Target (issue 15): ≥ 0.3× no-op jobs. synchronous_commit stays on.
 import { fork } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpuUsage } from 'node:process';
 import pg from 'pg';
 import { Logger as GraphileLogger, run as runGraphile, type TaskList } from 'graphile-worker';
@@ -17,6 +16,7 @@ import { makeLogger } from '../lib/log.js';
 import { insertNotifications } from '../lib/notifications.js';
 import { normalise } from '../lib/preferences.js';
 import { startWorker } from '../worker/worker.js';
+import { postgresCpuSeconds, processCpuSeconds } from './cpu.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 
 const USERS = Number(process.env.BENCH_EMAIL_USERS ?? 10_000);
@@ -100,23 +100,3 @@ try {
   await db.stop();
 }
 
-/** utime + stime of a process, in seconds. */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** utime + stime of every Postgres process of this machine (the bench's server), in seconds. */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-      total += processCpuSeconds(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return total;
-}

@@ -61,15 +61,19 @@ export function successRates(t: Record<StatCount, number>) {
   };
 }
 
-/** The bucket starts of [from, to) for an interval: from rounded down to the interval (UTC). */
-export function bucketStarts(from: Date, to: Date, interval: Interval): Date[] {
+/** The start of the bucket holding `at` (UTC hours and days). */
+export function bucketStart(at: Date, interval: Interval): Date {
   const step = INTERVAL_MS[interval];
+  return new Date(Math.floor(at.getTime() / step) * step);
+}
+
+/** The bucket starts of [from, to) for an interval: from rounded down to the interval. */
+export function bucketStarts(from: Date, to: Date, interval: Interval): Date[] {
   const starts: Date[] = [];
-  for (let t = Math.floor(from.getTime() / step) * step; t < to.getTime(); t += step) starts.push(new Date(t));
+  for (let t = bucketStart(from, interval).getTime(); t < to.getTime(); t += INTERVAL_MS[interval]) starts.push(new Date(t));
   return starts;
 }
 
 export function bucketCount(from: Date, to: Date, interval: Interval): number {
-  const step = INTERVAL_MS[interval];
-  return Math.ceil((to.getTime() - Math.floor(from.getTime() / step) * step) / step);
+  return Math.ceil((to.getTime() - bucketStart(from, interval).getTime()) / INTERVAL_MS[interval]);
 }

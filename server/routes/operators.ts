@@ -5,12 +5,13 @@
 import type Router from '@koa/router';
 import { run } from '../../lib/db.js';
 import { forbidden } from '../../lib/errors.js';
-import type { Caller } from '../../lib/callers.js';
+import { callerKey, type Caller } from '../../lib/callers.js';
 import { appId, closed, nullableTimestamp, plainLine, timestamp, userId, uuid } from '../../lib/schemas/common.js';
 import { NOTIFICATION_CATEGORIES, PRIORITIES } from '../../lib/schemas/notifications.js';
 import { NOTIFICATION_STATUSES } from '../../lib/notification-states.js';
 import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import { defineRoute, type RouteDeps } from './define.js';
+import { serialize } from './webhooks.js';
 
 const webhookHealth = sqlFile('operators/webhook_health');
 const searchNotifications = sqlStatement<
@@ -18,7 +19,7 @@ const searchNotifications = sqlStatement<
   Record<string, unknown> & { created_at: Date }
 >('operators/search_notifications');
 
-const perCaller = { name: 'queries' as const, key: (caller: Caller) => (caller.kind === 'app' ? `app:${caller.appId}` : `user:${caller.userId}`) };
+const perCaller = { name: 'queries' as const, key: callerKey };
 
 function requirePlatform(caller: Caller, what: string): void {
   if (caller.kind !== 'app' || !caller.platform) throw forbidden(`${what} is for platform apps`);
@@ -63,8 +64,6 @@ const searchItem = closed({
 
 interface SearchQuery { q?: string; app_id?: string; user_id?: string; notification_type?: string; category?: string; limit?: number }
 
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
-
 export function operatorRoutes(router: Router, deps: RouteDeps): void {
   defineRoute(router, deps, {
     method: 'get',
@@ -100,8 +99,8 @@ export function operatorRoutes(router: Router, deps: RouteDeps): void {
     errors: [403, 429],
   }, async ({ caller, read }) => {
     requirePlatform(caller, 'Webhook health');
-    const rows = await read((client) => run<Record<string, unknown> & { last_errors: Record<string, unknown>[] }>(client, webhookHealth));
-    const webhooks = rows.map((row) => ({ ...Object.fromEntries(Object.entries(row).map(([k, v]) => [k, iso(v)])), last_errors: row.last_errors }));
+    const rows = await read((client) => run(client, webhookHealth));
+    const webhooks = rows.map(serialize);
     return { status: 200, body: { success: true, webhooks } };
   });
 

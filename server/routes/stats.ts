@@ -3,13 +3,14 @@
 // oriva.webhook_stats_hourly), which the worker keeps (worker/stats/rollup.ts, the email and webhook
 // triggers), never the event log; row-level security keeps an app to its own rows.
 import type Router from '@koa/router';
+import { callerKey } from '../../lib/callers.js';
 import { run, type PoolClient } from '../../lib/db.js';
 import { badRequest, forbidden } from '../../lib/errors.js';
 import { appId, closed, nullableTimestamp, plainLine, timestamp } from '../../lib/schemas/common.js';
 import { NOTIFICATION_CATEGORIES } from '../../lib/schemas/notifications.js';
 import { sqlFile, sqlStatement } from '../../lib/sql.js';
 import {
-  bucketCount, bucketStarts, INTERVAL_MS, MAX_BUCKETS, mergeHistograms, percentileMs, STAT_COUNTS, successRates,
+  bucketCount, bucketStart, bucketStarts, INTERVAL_MS, MAX_BUCKETS, mergeHistograms, percentileMs, STAT_COUNTS, successRates,
   type Interval, type LogHistogram, type StatCount,
 } from '../../lib/stats.js';
 import { defineRoute, type RouteDeps } from './define.js';
@@ -94,7 +95,7 @@ function rangeOf(query: StatsQuery): { from: Date; to: Date; interval: Interval 
   if (buckets > MAX_BUCKETS) {
     throw badRequest(`The range holds ${buckets} ${interval} buckets; at most ${MAX_BUCKETS}`, [{ path: 'query.from', message: `at most ${MAX_BUCKETS} buckets` }]);
   }
-  return { from: bucketStarts(from, to, interval)[0]!, to, interval };
+  return { from: bucketStart(from, interval), to, interval };
 }
 
 const n = (value: string | number | undefined) => Number(value ?? 0);
@@ -156,7 +157,7 @@ export function statsRoutes(router: Router, deps: RouteDeps): void {
     who: 'app',
     params: { type: 'object', required: ['appId'], properties: { appId } },
     query: statsQuery,
-    rateLimit: { name: 'queries', key: (caller) => `app:${caller.kind === 'app' ? caller.appId : ''}` },
+    rateLimit: { name: 'queries', key: callerKey },
     success: { status: 200, description: 'The stats', schema: statsResult, example },
     errors: [400, 403, 429],
   }, async ({ params, query, read }) => ({ status: 200, body: await read((client) => statsOf(client, params.appId, query)) }));
@@ -170,7 +171,7 @@ export function statsRoutes(router: Router, deps: RouteDeps): void {
     tag: 'Stats',
     who: 'app',
     query: { ...statsQuery, properties: { ...statsQuery.properties, app_id: { ...appId, description: 'only this app\'s buckets and totals' } } },
-    rateLimit: { name: 'queries', key: (caller) => `app:${caller.kind === 'app' ? caller.appId : ''}` },
+    rateLimit: { name: 'queries', key: callerKey },
     success: { status: 200, description: 'The stats', schema: platformStatsResult, example: { ...example, app_id: null, apps: [{ app_id: 'work-buddy', name: 'Work Buddy', totals: example.totals, rates: example.rates }] } },
     errors: [400, 403, 429],
   }, async ({ caller, query, read }) => {

@@ -61,6 +61,13 @@ async function visibleWebhook(client: PoolClient, id: string, appId: string | nu
   }
 }
 
+/** Queue a fresh attempt of every failed delivery of the webhook since `since` (the two replay routes). */
+async function replayFailed(client: PoolClient, webhookId: string, appId: string | null, since: string) {
+  await visibleWebhook(client, webhookId, appId, { mustBeActive: true });
+  const rows = await run<{ delivery_id: string }>(client, replayFailedSince, [webhookId, since]);
+  return { status: 202, body: { success: true, replayed: rows.length, delivery_ids: rows.map((r) => r.delivery_id) } };
+}
+
 export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
   defineRoute<{ appId: string; id: string }, ListQuery>(router, deps, {
     method: 'get',
@@ -146,12 +153,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     rateLimit: webhookRateLimit,
     success: { status: 202, description: 'Queued', schema: replayed, example: { success: true, replayed: 2, delivery_ids: ['msg_…', 'msg_…'] } },
     errors: [400, 403, 404, 409, 413, 415, 429],
-  }, async ({ params, body, write }) =>
-    write(async (client) => {
-      await visibleWebhook(client, params.id, params.appId, { mustBeActive: true });
-      const rows = await run<{ delivery_id: string }>(client, replayFailedSince, [params.id, body.since]);
-      return { status: 202, body: { success: true, replayed: rows.length, delivery_ids: rows.map((r) => r.delivery_id) } };
-    }));
+  }, async ({ params, body, write }) => write((client) => replayFailed(client, params.id, params.appId, body.since)));
 
   defineRoute<{ id: string }, Record<string, never>, { since?: string }>(router, deps, {
     method: 'post',
@@ -168,11 +170,7 @@ export function webhookDeliveryRoutes(router: Router, deps: RouteDeps): void {
     errors: [400, 403, 404, 409, 413, 415, 429],
   }, async ({ caller, params, body, write }) => {
     if (caller.kind !== 'app' || !caller.platform) throw forbidden('Webhook health is for platform apps');
-    return write(async (client) => {
-      await visibleWebhook(client, params.id, null, { mustBeActive: true });
-      const since = body?.since ?? new Date(Date.now() - 24 * 3_600_000).toISOString();
-      const rows = await run<{ delivery_id: string }>(client, replayFailedSince, [params.id, since]);
-      return { status: 202, body: { success: true, replayed: rows.length, delivery_ids: rows.map((r) => r.delivery_id) } };
-    });
+    const since = body?.since ?? new Date(Date.now() - 24 * 3_600_000).toISOString();
+    return write((client) => replayFailed(client, params.id, null, since));
   });
 }

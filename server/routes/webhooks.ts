@@ -60,7 +60,8 @@ export async function webhookNotVisible(client: PoolClient, id: string): Promise
   return owner?.app_id ? forbidden('This webhook belongs to another app') : notFound('Webhook not found');
 }
 
-function serialize(row: Record<string, unknown>): Record<string, unknown> {
+/** A row as JSON: its timestamps as ISO strings. */
+export function serialize(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
 }
 
