@@ -3,9 +3,10 @@
 //   1. Load BENCH_STATS_EVENTS (10,000,000) events of one app over 30 days: 90% notification.created,
 //      10% first reads (with their notifications and state rows), plus a second app's events.
 //   2. Roll them up (worker/stats/rollup.ts) and report events/s.
-//   3. GET /apps/:appId/stats — 30 days by day (720 hourly rows read) and the last 400 hours by hour
-//      (the most buckets one request may ask) — p50/p99 over BENCH_STATS_QUERIES requests, next to the
-//      scan they avoid: select count(*) over the same events (reference).
+//   3. GET /apps/:appId/stats — 30 days by hour (720 buckets: two requests of 360, as a request may ask
+//      at most 400), 30 days by day (720 hourly rows read) and the last 400 hours by hour — p50/p99
+//      over BENCH_STATS_QUERIES requests, next to the scan they avoid: select count(*) over the same
+//      events (reference).
 //   4. The write path (POST a notification, closed loop) with rollups off, then with the rollup
 //      running continuously (every 250 ms, as a busy worker would), alternated: on / off ratio.
 // Targets: stats p99 < 100 ms; write throughput with rollups on ≥ 90% of off.
@@ -126,6 +127,16 @@ try {
   const scans: number[] = [];
   for (let i = 0; i < 5; i++) scans.push(await scan());
   const reference = q(scans, 0.5);
+  // 30 days by hour is 720 buckets, more than one request may ask (400): two requests of 360 hours.
+  const halves = [0, 1].map((i) => `/apps/bench-app/stats?interval=hour&from=${new Date(now.getTime() - (720 - 360 * i) * 3_600_000).toISOString()}&to=${new Date(now.getTime() - (360 - 360 * i) * 3_600_000).toISOString()}`);
+  const monthHourly: number[] = [];
+  let monthHourlyCreated = 0;
+  for (let i = 0; i < QUERIES; i++) {
+    const [first, second] = [await time(halves[0]!), await time(halves[1]!)];
+    monthHourly.push(first.ms + second.ms);
+    monthHourlyCreated = first.created + second.created;
+  }
+  console.log(`GET stats 30 days by hour (two requests of 360 hours, summed): p50 ${ms(q(monthHourly, 0.5))}, p99 ${ms(q(monthHourly, 0.99))} (${monthHourlyCreated.toLocaleString('en-US')} created in range) — ${(q(monthHourly, 0.99) / reference).toFixed(4)}× the count(*) scan (${ms(reference)}); target p99 < 100 ms`);
   for (const [label, path] of [['30 days by day', month], ['400 hours by hour', hours]] as const) {
     const times: number[] = [];
     let total = 0;
