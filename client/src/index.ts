@@ -4,3 +4,4 @@ export { createClient, OrivaApiError, type CallArgs, type CallResult, type Clien
 export type { components, operations, paths } from './generated/openapi.js';
 export { verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS, type WebhookHeaders } from './webhooks.js';
 export { subscribe, tokenExpiry, type LiveEvent, type LiveGap, type LiveStatus, type SubscribeOptions, type Subscription, type WebSocketConstructor } from './live.js';
+export { FeedStore, compareNotifications, HIDDEN_STATUSES, STATUS_OF_EVENT, type FeedChange, type FeedNotification, type FeedPage, type FeedSnapshot, type FeedStoreOptions, type NotificationStatus } from './feed.js';

@@ -43,6 +43,8 @@ export interface SubscribeOptions {
   onEvent: (event: LiveEvent) => void;
   onCounts?: (unread: number) => void;
   onGap?: (gap: LiveGap) => void;
+  /** Any other frame the gateway sends (e.g. preferences.updated). */
+  onMessage?: (message: { type: string } & Record<string, unknown>) => void;
   onStatus?: (status: LiveStatus) => void;
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
@@ -135,6 +137,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
       const gap = message as unknown as LiveGap;
       last = Math.max(last ?? 0, gap.resume_seq);
       options.onGap?.(gap);
+    } else {
+      options.onMessage?.(message);
     }
   };
 

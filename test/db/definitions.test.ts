@@ -16,10 +16,9 @@ import { CHANNEL_SWITCHES } from '../../lib/schemas/preferences.js';
 import { PLATFORM_EVENT_TYPES } from '../../lib/schemas/event-types.js';
 import { taskList, type TaskDeps } from '../../worker/tasks/index.js';
 import { testDatabase } from '../helpers/db.js';
+import { HIDDEN_STATUSES, STATUS_OF_EVENT } from '../../client/src/index.js';
 
-// The page's feed model is browser JavaScript without types; imported by a path held in a variable.
-const pageFeed = '../../server/public/feed.js';
-const { HIDDEN_STATUSES, STATUS_OF_EVENT } = (await import(pageFeed)) as { HIDDEN_STATUSES: Set<string>; STATUS_OF_EVENT: Record<string, string> };
+// The page's settings are browser JavaScript without types; imported by a path held in a variable.
 const pageSettings = '../../server/public/settings.js';
 const settingsPage = (await import(pageSettings)) as { CATEGORIES: string[]; CHANNELS: string[] };
 
@@ -54,8 +53,8 @@ t.test('notification states: the domain, the moves table, lib/notification-state
   const targets = new Set(Object.values(TRANSITIONS).flat());
   t.same(sorted(REQUESTABLE_STATUSES), sorted([...targets].filter((s) => s !== 'expired')), 'a PATCH may ask for every move but expiry');
   t.same(sorted(HIDDEN_STATUSES), sorted(NOTIFICATION_STATUSES.filter((s) => !(IN_FEED_STATUSES as readonly string[]).includes(s))),
-    "the page's feed hides what oriva.in_feed leaves out");
-  t.same(sorted(Object.keys(STATUS_OF_EVENT)), sorted(targets), 'the page knows the event of every move');
+    "the client's feed store hides what oriva.in_feed leaves out");
+  t.same(sorted(Object.keys(STATUS_OF_EVENT)), sorted(targets), 'the feed store knows the event of every move');
   for (const [event, status] of Object.entries(STATUS_OF_EVENT)) t.equal(event, status, `notification.${event} moves to ${status}`);
 
   const { rows: [feed] } = await db.system.query(`
