@@ -28,6 +28,7 @@ export interface LiveGap {
   reason: string;
 }
 
+/** live: over the WebSocket; polling: over long-polls that answer; reconnecting: neither reaches the gateway right now. */
 export type LiveStatus = 'connecting' | 'live' | 'polling' | 'reconnecting' | 'closed';
 
 /** The WebSocket constructor: the global one in browsers (and Node 22+), the `ws` package's on Node 20. */
@@ -213,7 +214,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
   const startPolling = () => {
     if (polling || closed) return;
     polling = true;
-    setStatus('polling');
+    // 'polling' once a poll has answered: without a resume point, the first one (wait=0) learns the
+    // stream's position, so nothing committed from then on can be missed
     probes = setInterval(() => void openSocket(), probeEvery);
     void pollLoop();
   };
@@ -225,8 +227,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
       pollAbort = abort;
       try {
         const token = await options.getToken();
-        const after = last !== null ? `after=${last}&` : '';
-        const res = await doFetch(`${httpBase(options.url)}/api/v1/events/poll?${after}wait=${pollWait}`, {
+        const query = last !== null ? `after=${last}&wait=${pollWait}` : 'wait=0';
+        const res = await doFetch(`${httpBase(options.url)}/api/v1/events/poll?${query}`, {
           headers: { authorization: `Bearer ${token}` },
           signal: abort.signal,
         });
@@ -235,11 +237,14 @@ export function subscribe(options: SubscribeOptions): Subscription {
         if (!res.ok) throw new Error(`poll answered ${res.status}`);
         const body = (await res.json()) as { messages: ({ type: string } & Record<string, unknown>)[]; next_after: number };
         if (!polling) return;
+        setStatus('polling');
         for (const message of body.messages) handle(message);
         last = Math.max(last ?? 0, body.next_after);
         failures = 0;
       } catch {
         if (!polling || closed) return;
+        // neither transport reaches the gateway right now: the caller may refetch over REST meanwhile
+        setStatus('reconnecting');
         failures += 1;
         await new Promise((r) => later(Math.min(maxDelay, minDelay * 2 ** Math.min(failures, 16)), () => r(null)));
       }

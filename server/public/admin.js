@@ -1,7 +1,7 @@
 // The admin console (DESIGN §12): a platform app's key signs in (GET /api/v1/me); everything shown
 // comes from the API with that key — stats and charts, the per-app table, webhook health with replay,
 // notification search and the broadcast composer. Every app string is set as text, never as HTML.
-import { ApiError, request } from './api.js';
+import { createClient, OrivaApiError } from '/assets/client/index.js';
 
 // The chart library, loaded on its own: if it cannot run in this browser (uPlot formats numbers with
 // navigator.language at load, which some systems report as e.g. "en-US@posix"), the console still
@@ -10,9 +10,8 @@ const uPlot = await import('/assets/vendor/uplot.js').then((module) => module.de
 
 const KEY_STORAGE = 'oriva.admin.key';
 const $ = (id) => document.getElementById(id);
-const enc = encodeURIComponent;
 
-const state = { key: null, me: null, charts: [] };
+const state = { key: null, me: null, charts: [], api: null };
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -25,7 +24,6 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-const api = (method, path, body) => request(method, `/api/v1${path}`, state.key, body);
 const percent = (rate) => (rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`);
 const number = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
 const when = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
@@ -45,11 +43,12 @@ function showSignIn(message = '') {
 
 async function signIn(key) {
   state.key = key;
+  state.api = createClient({ baseUrl: '', token: key });
   let me;
   try {
-    me = (await api('GET', '/me')).caller;
+    me = (await state.api.getCaller()).caller;
   } catch (err) {
-    showSignIn(err instanceof ApiError && err.status === 401 ? 'This key is not valid (revoked, or mistyped).' : err.message);
+    showSignIn(err instanceof OrivaApiError && err.status === 401 ? 'This key is not valid (revoked, or mistyped).' : err.message);
     return;
   }
   if (me.kind !== 'app' || !me.platform) {
@@ -118,11 +117,11 @@ async function loadOverview() {
   const to = new Date();
   const from = new Date(to.getTime() - (range === '24h' ? 24 * 3600e3 : 30 * 86400e3));
   const app = $('app-filter').value;
-  const query = `interval=${interval}&from=${enc(from.toISOString())}&to=${enc(to.toISOString())}${app ? `&app_id=${enc(app)}` : ''}`;
+  const query = { interval, from: from.toISOString(), to: to.toISOString(), ...(app ? { app_id: app } : {}) };
   $('overview-error').textContent = '';
   let stats;
   try {
-    stats = await api('GET', `/stats?${query}`);
+    stats = await state.api.getPlatformStats({ query });
   } catch (err) {
     $('overview-error').textContent = err.message;
     return;
@@ -168,7 +167,7 @@ function healthState(hook) {
 async function loadHealth() {
   let hooks;
   try {
-    hooks = (await api('GET', '/webhook-health')).webhooks;
+    hooks = (await state.api.getWebhookHealth()).webhooks;
   } catch (err) {
     $('health-status').textContent = err.message;
     $('health-status').dataset.kind = 'error';
@@ -198,7 +197,7 @@ async function replayFailed(hook, button) {
   button.disabled = true;
   const status = $('health-status');
   try {
-    const result = await api('POST', `/webhook-health/${enc(hook.webhook_id)}/replay`, {});
+    const result = await state.api.replayFailedDeliveriesAsOperator({ path: { id: hook.webhook_id }, body: {} });
     status.dataset.kind = 'ok';
     status.textContent = `${result.replayed} failed ${result.replayed === 1 ? 'delivery' : 'deliveries'} of ${hook.app_name}'s webhook queued again.`;
   } catch (err) {
@@ -212,12 +211,12 @@ async function replayFailed(hook, button) {
 // ---- search ------------------------------------------------------------------------------------
 
 async function search(form) {
-  const params = new URLSearchParams();
-  for (const [name, value] of new FormData(form)) if (String(value).trim()) params.set(name, String(value).trim());
+  const query = {};
+  for (const [name, value] of new FormData(form)) if (String(value).trim()) query[name] = String(value).trim();
   $('search-error').textContent = '';
   let found;
   try {
-    found = (await api('GET', `/search/notifications?${params}`)).notifications;
+    found = (await state.api.searchNotifications({ query })).notifications;
   } catch (err) {
     $('search-error').textContent = err.message;
     return;
@@ -241,14 +240,14 @@ async function broadcast(form) {
   const status = $('broadcast-status');
   const audience = data.audience === 'topic' ? { topic: String(data.topic).trim() } : { all: true };
   try {
-    const result = await api('POST', `/apps/${enc(state.me.app_id)}/broadcasts`, {
+    const result = await state.api.sendBroadcast({ path: { appId: state.me.app_id }, body: {
       external_id: `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
       notification_type: String(data.notification_type).trim(),
       category: data.category,
       title: String(data.title).trim(),
       body: String(data.body).trim(),
       audience,
-    });
+    } });
     status.dataset.kind = 'ok';
     status.textContent = `Broadcast sent at ${when(result.sent_at)}.`;
     form.reset();

@@ -1,18 +1,20 @@
-// The notification center: sign in, load the feed, keep it live, act on notifications.
-import { ApiError, getJson, readTokenClaims, sendAsApp, userApi } from './api.js';
+// The notification center: sign in, load the feed, keep it live, act on notifications — through the
+// client SDK (client/, served at /assets/client/): typed REST calls, the feed store, and the live
+// feed that falls back to long-polling when WebSockets are blocked.
+import { createClient, FeedStore, OrivaApiError } from '/assets/client/index.js';
 import { AppsView } from './apps.js';
-import { Feed } from './feed.js';
-import { LiveConnection } from './live.js';
 import { SettingsView } from './settings.js';
 import { FeedView, safeActionUrl } from './view.js';
 
 const TOKEN_KEY = 'oriva.notifications.token';
+/** While the gateway cannot be reached at all, the feed is refetched over REST this often. */
+const REFETCH_MS = 5000;
 const CONNECTION_TEXT = {
   idle: ['Not connected', 'Not connected to the live gateway'],
   connecting: ['Connecting…', 'Connecting to the live gateway'],
   live: ['Live', 'Connected: new notifications appear instantly'],
-  reconnecting: ['Reconnecting…', 'The live connection dropped; reconnecting'],
-  polling: ['Polling', 'The live gateway is unreachable: refreshing every few seconds while reconnecting'],
+  polling: ['Polling', 'WebSockets are blocked on this network: new notifications arrive over long-polling'],
+  reconnecting: ['Reconnecting…', 'The live gateway is unreachable: refreshing every few seconds while reconnecting'],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -75,118 +77,138 @@ function announce(text) {
 
 function showConnection(state) {
   const [text, title] = CONNECTION_TEXT[state] ?? CONNECTION_TEXT.idle;
-  ui.connection.dataset.state = state;
+  ui.connection.dataset.state = CONNECTION_TEXT[state] ? state : 'idle';
   ui.connection.querySelector('.connection-text').textContent = text;
   ui.connection.title = title;
 }
 
+/** The gateway's base URL (the SDK adds the stream and poll paths). */
 function gatewayUrl() {
-  const path = page.config?.gateway_path ?? '/api/v1/events/stream';
   if (page.dev?.gateway_url) {
-    const url = new URL(path, page.dev.gateway_url);
+    const url = new URL(page.dev.gateway_url);
     // a gateway bound to every interface is reached on the host this page came from
     if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = location.hostname;
-    return url.href;
+    return `${url.protocol}//${url.host}`;
   }
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.hostname}:${page.config?.gateway_port ?? 3001}${path}`;
+  return `${scheme}//${location.hostname}:${page.config?.gateway_port ?? 3001}`;
+}
+
+/** Small JSON documents served by the page route; null when absent (e.g. /dev-config.json in production). */
+async function getJson(path) {
+  try {
+    const res = await fetch(path, { cache: 'no-store' });
+    return res.ok ? await res.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The claims of a JWT, read without verifying (the server verifies); null when it is not one. */
+function readTokenClaims(token) {
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const json = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(parts[1].length / 4) * 4, '='));
+    const claims = JSON.parse(json);
+    return claims && typeof claims.sub === 'string' ? claims : null;
+  } catch {
+    return null;
+  }
 }
 
 class Session {
   constructor(token, userId) {
     this.token = token;
     this.userId = userId;
-    this.api = userApi(token, userId);
-    this.feed = new Feed();
+    this.api = createClient({ baseUrl: '', token });
+    const path = { userId };
+    this.store = new FeedStore({
+      load: () => this.api.listUserNotifications({ path, query: { limit: 100 } }),
+      onError: (err) => this.onError(err),
+    });
     this.view = new FeedView(ui.feed, ui.empty);
     this.appsView = new AppsView(ui.apps, ui.appsEmpty);
     this.settings = settings;
     settings.use({
-      load: () => this.api.preferences(),
-      save: (patch, revision) => this.api.patchPreferences(patch, revision),
+      load: () => this.api.getPreferences({ path }),
+      // a JSON Merge Patch, applied only if the stored document is still at `revision` (else 412)
+      save: (patch, revision) => this.api.patchPreferences({ path, body: patch, headers: { 'if-match': `"${revision}"` } }),
     });
     this.installed = [];
     this.live = null;
     this.clock = null;
-    this.inflight = null;
-    this.again = false;
+    this.refetch = null;
+    this.unsubscribe = this.store.subscribe(() => this.render());
   }
 
   async start() {
     await this.sync(); // throws on a rejected token: the caller shows the sign-in form again
     await this.loadApps();
-    this.live = new LiveConnection({
+    this.live = this.store.connect({
       url: gatewayUrl(),
-      token: this.token,
-      onMessage: (message) => this.onMessage(message),
-      onState: (state) => {
-        showConnection(state);
-        // (re)connected: a preferences.updated may have been missed while away
-        if (state === 'live' && this.settings.isOpen && !this.settings.dirty) this.settings.reload();
+      getToken: () => this.token,
+      // WebSockets blocked: long-poll after 3 s; try the WebSocket again every 10 s
+      probeEveryMs: 10_000,
+      onStatus: (status) => this.onStatus(status),
+      onEvent: (event, change) => {
+        if (event.event_category === 'app') this.loadApps().catch((err) => this.onError(err));
+        if (change.added) announce(`New notification from ${change.added.app_name}: ${change.added.title}`);
       },
-      resync: () => this.sync().catch((err) => this.onError(err)),
+      onMessage: (message) => {
+        if (message.type === 'preferences.updated') this.settings.changedElsewhere(message.revision);
+      },
     });
-    this.live.start();
     this.clock = setInterval(() => this.view.refreshTimes(), 30_000);
   }
 
   stop() {
-    this.live?.stop();
+    this.live?.close();
+    this.unsubscribe();
+    clearInterval(this.refetch);
     this.settings.use(null);
     clearInterval(this.clock);
     ui.feed.replaceChildren();
     showConnection('idle');
   }
 
+  onStatus(status) {
+    showConnection(status);
+    // (re)connected: a preferences.updated may have been missed while away
+    if ((status === 'live' || status === 'polling') && this.settings.isOpen && !this.settings.dirty) this.settings.reload();
+    // the gateway cannot be reached at all: keep the feed fresh over REST until it can
+    clearInterval(this.refetch);
+    this.refetch = status === 'reconnecting' ? setInterval(() => this.sync().catch((err) => this.onError(err)), REFETCH_MS) : null;
+  }
+
   render() {
-    this.view.render(this.feed.sorted());
-    const unread = this.feed.unread;
+    const { notifications, unread, total } = this.store.getSnapshot();
+    this.view.render(notifications);
     ui.badge.hidden = unread === 0;
     ui.badge.textContent = unread > 99 ? '99+' : String(unread);
     ui.badge.setAttribute('aria-label', `${unread} unread`);
     document.title = unread > 0 ? `(${unread}) Notifications · Oriva` : 'Notifications · Oriva';
     ui.markAllRead.disabled = unread === 0;
     // the feed loads one page (the API's maximum); say so rather than pretend it is everything
-    const shown = this.feed.items.size;
-    ui.more.hidden = this.feed.total <= shown;
-    ui.more.textContent = `Showing the first ${shown} of ${this.feed.total} notifications, most important first.`;
+    const shown = notifications.length;
+    ui.more.hidden = total <= shown;
+    ui.more.textContent = `Showing the first ${shown} of ${total} notifications, most important first.`;
   }
 
-  /** Reload the REST feed (start, gap, polling): one request at a time; a call meanwhile runs it once more. */
-  sync() {
-    if (this.inflight) {
-      this.again = true;
-      return this.inflight;
-    }
-    this.inflight = (async () => {
-      try {
-        do {
-          this.again = false;
-          this.feed.beginSync();
-          try {
-            this.feed.finishSync(await this.api.feed());
-          } catch (err) {
-            this.feed.failSync();
-            throw err;
-          }
-          ui.feedError.textContent = '';
-          this.render();
-        } while (this.again);
-      } finally {
-        this.inflight = null;
-      }
-    })();
-    return this.inflight;
+  /** Reload the REST feed (one load at a time: the store joins calls). */
+  async sync() {
+    await this.store.refresh();
+    ui.feedError.textContent = '';
   }
 
   /** The installed apps; reloaded when the gateway says one was installed or uninstalled. */
   async loadApps() {
     try {
-      this.installed = (await this.api.apps()).apps;
+      this.installed = (await this.api.listInstalledApps({ path: { userId: this.userId } })).apps;
       this.appsView.render(this.installed);
       ui.appsError.textContent = '';
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw err;
+      if (err instanceof OrivaApiError && err.status === 401) throw err;
       ui.appsError.textContent = err instanceof Error ? err.message : String(err);
     }
   }
@@ -200,7 +222,7 @@ class Session {
     const choice = await new Promise((resolve) => ui.uninstallDialog.addEventListener('close', () => resolve(ui.uninstallDialog.returnValue), { once: true }));
     if (choice !== 'uninstall') return;
     try {
-      await this.api.uninstall(appId);
+      await this.api.uninstallApp({ path: { userId: this.userId, appId } });
       announce(`Uninstalled ${app.app_name}`);
       await this.loadApps();
     } catch (err) {
@@ -208,40 +230,30 @@ class Session {
     }
   }
 
-  onMessage(message) {
-    if (message.type === 'preferences.updated') {
-      this.settings.changedElsewhere(message.revision);
-      return;
-    }
-    if (message.type === 'event' && message.event_category === 'app') this.loadApps().catch((err) => this.onError(err));
-    const result = this.feed.applyMessage(message);
-    if (result.changed) this.render();
-    if (result.added) announce(`New notification from ${result.added.app_name}: ${result.added.title}`);
-    if (result.resync) this.sync().catch((err) => this.onError(err));
-  }
-
   onError(err) {
-    if (err instanceof ApiError && err.status === 401) {
+    if (err instanceof OrivaApiError && err.status === 401) {
       signOut('Your token was rejected or has expired. Sign in again.');
       return;
     }
     ui.feedError.textContent = err instanceof Error ? err.message : String(err);
   }
 
+  setStatus(id, status, extra = {}) {
+    return this.api.updateNotificationState({ path: { id }, body: { status, ...extra } });
+  }
+
   async act(id, action) {
-    const n = this.feed.items.get(id);
+    const n = this.store.get(id);
     if (!n) return;
     ui.feedError.textContent = '';
     try {
       if (action === 'toggle-read') {
         const status = n.status === 'unread' ? 'read' : 'unread';
-        await this.api.setStatus(id, status);
-        this.feed.setStatus(id, status);
-        this.render();
+        await this.setStatus(id, status);
+        this.store.setStatus(id, status);
       } else if (action === 'dismiss') {
-        await this.api.setStatus(id, 'dismissed', { dismissed_from: 'oriva_core' });
-        this.feed.setStatus(id, 'dismissed');
-        this.render();
+        await this.setStatus(id, 'dismissed', { dismissed_from: 'oriva_core' });
+        this.store.setStatus(id, 'dismissed');
         announce(`Dismissed: ${n.title}`);
       } else if (action === 'open') {
         const url = safeActionUrl(n.action_url);
@@ -250,9 +262,8 @@ class Session {
         const tab = /^https?:$/.test(url.protocol) ? window.open('about:blank', '_blank') : null;
         try {
           if (n.status !== 'clicked') {
-            await this.api.setStatus(id, 'clicked', { click_action: 'open' });
-            this.feed.setStatus(id, 'clicked');
-            this.render();
+            await this.setStatus(id, 'clicked', { click_action: 'open' });
+            this.store.setStatus(id, 'clicked');
           }
         } finally {
           if (tab) {
@@ -265,16 +276,15 @@ class Session {
       }
     } catch (err) {
       this.onError(err);
-      if (err instanceof ApiError && err.status === 400) this.sync().catch((e) => this.onError(e));
+      if (err instanceof OrivaApiError && err.status === 400) this.sync().catch((e) => this.onError(e));
     }
   }
 
   async markAllRead() {
     ui.feedError.textContent = '';
     try {
-      await this.api.readAll();
-      this.feed.markAllRead();
-      this.render();
+      await this.api.markAllRead({ path: { userId: this.userId }, body: {} });
+      this.store.markAllRead();
       announce('All notifications marked read');
     } catch (err) {
       this.onError(err);
@@ -290,7 +300,7 @@ async function signIn(token) {
     await session.start();
   } catch (err) {
     session.stop();
-    if (err instanceof ApiError && err.status === 401) throw new Error('The server rejected this token (wrong secret or expired).');
+    if (err instanceof OrivaApiError && err.status === 401) throw new Error('The server rejected this token (wrong secret or expired).');
     throw err;
   }
   page.session = session;
@@ -384,7 +394,8 @@ ui.devForm.addEventListener('submit', async (event) => {
   ui.devStatus.textContent = 'Sending…';
   ui.devStatus.dataset.kind = '';
   try {
-    await sendAsApp(page.dev.api_key, page.dev.app_id, notification);
+    const asApp = createClient({ baseUrl: '', token: page.dev.api_key });
+    await asApp.createNotification({ path: { appId: page.dev.app_id }, body: notification });
     ui.devStatus.textContent = `Sent as ${page.dev.app_id}.`;
   } catch (err) {
     ui.devStatus.dataset.kind = 'error';

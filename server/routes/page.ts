@@ -1,11 +1,12 @@
 // The notification center page (Oriva Core's live inbox): `/` and its static assets from
-// server/public; the admin console `/admin` (platform operators) and its chart library; plus two
+// server/public, with the client SDK the pages run on (client/dist, built by `npm ci`'s prepare
+// script and by `npm test`) under /assets/client/; the admin console `/admin` (platform operators) and its chart library; plus two
 // small JSON documents the notification center starts from:
 //   GET /page-config.json  always: { gateway_port } so the page can find the gateway on its own host
 //   GET /dev-config.json   only when NODE_ENV is not production AND the server was started with demo
 //                          credentials (npm start): the demo user token, the demo app's API key and
 //                          the gateway URL. In production the route does not exist at all.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,8 @@ const VENDOR: Record<string, { file: string; type: string }> = {
   'uplot.js': { file: fromRoot('node_modules', 'uplot', 'dist', 'uPlot.esm.js'), type: TYPES['.js']! },
   'uplot.css': { file: fromRoot('node_modules', 'uplot', 'dist', 'uPlot.min.css'), type: TYPES['.css']! },
 };
+// The client SDK's build: every .js file, by its path inside client/dist (index.js, generated/openapi.js, …).
+const CLIENT_DIST = fromRoot('client', 'dist');
 const HOSTNAME = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$/;
 
 /** Demo credentials are only ever exposed outside production, and only when npm start passed them. */
@@ -55,11 +58,14 @@ export function devConfigAvailable(deps: PageDeps): boolean {
 function contentSecurityPolicy(ctx: Context, deps: PageDeps): string {
   // The page talks to its own origin and to the gateway (another port, so another origin).
   const sockets = new Set<string>();
+  // Its WebSocket, and the long-poll it falls back to when WebSockets are blocked.
   if (HOSTNAME.test(ctx.hostname)) {
-    sockets.add(`ws://${ctx.hostname}:${deps.config.gatewayPort}`);
-    sockets.add(`wss://${ctx.hostname}:${deps.config.gatewayPort}`);
+    for (const scheme of ['ws', 'wss', 'http', 'https']) sockets.add(`${scheme}://${ctx.hostname}:${deps.config.gatewayPort}`);
   }
-  if (devConfigAvailable(deps)) sockets.add(new URL(deps.demo!.gatewayUrl).origin.replace(/^http/, 'ws'));
+  if (devConfigAvailable(deps)) {
+    const origin = new URL(deps.demo!.gatewayUrl.replace(/^ws/, 'http')).origin;
+    sockets.add(origin).add(origin.replace(/^http/, 'ws'));
+  }
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -82,6 +88,14 @@ function securityHeaders(ctx: Context): void {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.set('Cache-Control', 'no-cache');
+}
+
+/** The client SDK's built modules (paths relative to client/dist); a missing build is a startup error. */
+function clientFiles(): string[] {
+  if (!existsSync(join(CLIENT_DIST, 'index.js'))) {
+    throw new Error('The client SDK is not built (client/dist/index.js is missing): run `npm ci` or `npx tsc -p client`');
+  }
+  return readdirSync(CLIENT_DIST, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
 }
 
 export function pageRoutes(deps: PageDeps): Router {
@@ -110,6 +124,14 @@ export function pageRoutes(deps: PageDeps): Router {
     ctx.type = TYPES['.html']!;
     ctx.body = await readFile(join(PUBLIC_DIR, 'admin.html'));
   });
+
+  for (const file of clientFiles()) {
+    router.get(`/assets/client/${file}`, async (ctx) => {
+      securityHeaders(ctx);
+      ctx.type = TYPES['.js']!;
+      ctx.body = await readFile(join(CLIENT_DIST, file));
+    });
+  }
 
   router.get('/assets/vendor/:name', async (ctx, next) => {
     const vendored = VENDOR[ctx.params.name ?? ''];

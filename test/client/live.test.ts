@@ -4,15 +4,13 @@
 // loss or duplicate; upgrades refused → it falls back to long-polling within 5 s and misses nothing,
 // then returns to the WebSocket when upgrades pass again; a gap reaches onGap; the token is refreshed
 // in band before it expires.
-import { createServer, request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import t from 'tap';
 import WS from 'ws';
 import { subscribe, type LiveEvent, type LiveGap, type LiveStatus, type WebSocketConstructor } from '../../client/src/index.js';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
-import { listen } from '../../lib/listen.js';
 import { signUserToken } from '../../lib/tokens.js';
 import { testDatabase } from '../helpers/db.js';
+import { startUpgradeProxy } from '../helpers/upgrade-proxy.js';
 import { createTestApp, TEST_JWT_SECRET, testConfig, testLogger } from '../helpers/stack.js';
 import { FAST, insertEvent } from '../gateway/helpers.js';
 import { until } from '../worker/helpers/fixtures.js';
@@ -25,33 +23,8 @@ let gw: GatewayHandle = await startGw();
 t.teardown(() => gw.close());
 
 // The proxy: HTTP requests are forwarded to the current gateway; upgrades pass unless blocked.
-let blockUpgrades = false;
-const proxy = createServer((req, res) => {
-  const upstream = httpRequest({ host: '127.0.0.1', port: gw.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
-  });
-  upstream.on('error', () => res.writeHead(502).end());
-  req.pipe(upstream);
-});
-proxy.on('upgrade', (req, socket, head) => {
-  if (blockUpgrades) {
-    socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    return;
-  }
-  const upstream = connect(gw.port, '127.0.0.1', () => {
-    const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)];
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
-  });
-  upstream.on('error', () => socket.destroy());
-  socket.on('error', () => upstream.destroy());
-});
-proxy.on('connection', (socket) => t.teardown(() => socket.destroy()));
-const proxyPort = await listen(proxy, 0, '127.0.0.1');
-t.teardown(() => new Promise((resolve) => proxy.close(resolve)));
+const proxy = await startUpgradeProxy(t, () => gw.port);
+const proxyPort = proxy.port;
 
 function client(user: string, extra: { after?: number; ttl?: number } = {}) {
   const events: LiveEvent[] = [];
@@ -114,14 +87,14 @@ t.test('the gateway restarted mid-stream: resumes with no loss or duplicate', as
 });
 
 t.test('upgrades refused: long-polling within 5 s, nothing missed; back to the WebSocket when they pass', async (t) => {
-  blockUpgrades = true;
+  proxy.blockUpgrades(true);
   const c = client('cat');
   const started = Date.now();
   await until(async () => c.sub.status() === 'polling', 5000, 'polling');
   t.ok(Date.now() - started < 5000, `fell back after ${Date.now() - started} ms`);
   const polled = await publish('cat', 4);
   await until(async () => c.events.length === 4, 5000, '4 events over long-poll');
-  blockUpgrades = false;
+  proxy.blockUpgrades(false);
   await until(async () => c.sub.status() === 'live', 5000, 'back on the WebSocket');
   const streamed = await publish('cat', 3);
   await until(async () => c.events.length === 7, 5000, '3 more');

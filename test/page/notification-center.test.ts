@@ -1,6 +1,9 @@
 // The notification center in a real browser (Debian's Chromium via playwright-core) against the real
 // server, gateway and Postgres: two pages signed in as the same user stay in sync, hostile text stays
-// text, and the page resumes after the gateway restarts and polls while it is gone.
+// text, the page works through the client SDK with WebSockets blocked (long-polling, two pages in sync
+// within 2 s) and returns to the WebSocket, resumes after the gateway restarts, and refetches the
+// feed while the gateway is gone. The page reaches the gateway through a proxy on loopback that can
+// refuse WebSocket upgrades (test/helpers/upgrade-proxy.ts).
 // Screenshots go to test/screenshots/; ORIVA_UPDATE_DOCS_SCREENSHOT=1 also refreshes
 // docs/notification-center.png (the README's).
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { signUserToken } from '../../lib/tokens.js';
 import { startServer } from '../../server/server.js';
 import { testDatabase } from '../helpers/db.js';
 import { createTestApp, testConfig, testLogger, userAuth, type TestApp } from '../helpers/stack.js';
+import { startUpgradeProxy } from '../helpers/upgrade-proxy.js';
 import { launchChromium, SCREENSHOTS, watchPage } from './browser.js';
 
 const USER = 'demo-user';
@@ -27,9 +31,10 @@ const workBuddy = await createTestApp(db, { id: 'work-buddy', name: 'Work Buddy'
 const hugo = await createTestApp(db, { id: 'hugo-ai', name: 'Hugo AI' });
 const user = await userAuth(USER, 24 * 3600);
 const gatewayPort = await freePort();
+const proxy = await startUpgradeProxy(t, () => gatewayPort);
 const serverConfig = testConfig();
 const server = await startServer(serverConfig, db.url, testLogger('server', serverConfig), 0, {
-  demo: { appId: demoApp.appId, apiKey: demoApp.apiKey, userId: USER, userToken: user.token, gatewayUrl: `ws://127.0.0.1:${gatewayPort}` },
+  demo: { appId: demoApp.appId, apiKey: demoApp.apiKey, userId: USER, userToken: user.token, gatewayUrl: `ws://127.0.0.1:${proxy.port}` },
 });
 const gatewayConfig = testConfig({ ALLOWED_ORIGINS: server.url });
 const startOurGateway = () => startGateway(gatewayConfig, db.url, testLogger('gateway', gatewayConfig), gatewayPort);
@@ -316,6 +321,43 @@ t.test('sign in with a typed token: bad tokens are refused with a reason; a feed
   await page.close();
 });
 
+t.test('WebSockets blocked: both pages long-poll through the SDK and stay in sync within 2 s; back to the WebSocket when allowed', async (t) => {
+  proxy.blockUpgrades(true);
+  // the open sockets were upgraded before the block: reload (the token stays in sessionStorage)
+  await Promise.all([one.page.reload(), two.page.reload()]);
+  const began = Date.now();
+  await Promise.all([
+    one.page.locator('#connection[data-state="polling"]').waitFor({ timeout: 5000 }),
+    two.page.locator('#connection[data-state="polling"]').waitFor({ timeout: 5000 }),
+  ]);
+  t.ok(Date.now() - began < 5000, `both pages long-polling ${Date.now() - began} ms after loading`);
+  t.equal(await one.page.locator('#connection .connection-text').textContent(), 'Polling');
+  const unread = (await feed()).unread_count;
+
+  const sent = Date.now();
+  const id = await notify(workBuddy, { title: 'Arrived by long-poll', priority: 'high' });
+  await Promise.all([item(one.page, id).waitFor({ timeout: 2000 }), item(two.page, id).waitFor({ timeout: 2000 })]);
+  t.ok(Date.now() - sent < 2000, `in both pages ${Date.now() - sent} ms after the POST`);
+  await Promise.all([waitBadge(one.page, unread + 1, 2000), waitBadge(two.page, unread + 1, 2000)]);
+
+  const acted = Date.now();
+  await one.page.getByRole('button', { name: 'Mark read: Arrived by long-poll' }).click();
+  await two.page.locator(`#feed li[data-id="${id}"][data-status="read"]`).waitFor({ timeout: 2000 });
+  await waitBadge(two.page, unread, 2000);
+  t.ok(Date.now() - acted < 2000, `read in page 1 → read in page 2 after ${Date.now() - acted} ms`);
+  await shot(one.page, 'long-polling');
+
+  proxy.blockUpgrades(false);
+  await Promise.all([
+    one.page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 }),
+    two.page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 }),
+  ]);
+  const back = await notify(hugo, { title: 'Back on the WebSocket', priority: 'low' });
+  await Promise.all([item(one.page, back).waitFor({ timeout: LIVE_WITHIN_MS }), item(two.page, back).waitFor({ timeout: LIVE_WITHIN_MS })]);
+  t.ok(one.sockets.at(-1)!.frames.some((f) => f.includes(back)), 'delivered over the WebSocket again');
+  for (const { seen } of [one, two]) t.same(seen.errors, [], 'no uncaught errors or CSP violations');
+});
+
 t.test('the gateway stops and restarts: the pages resume from their last seq', async (t) => {
   const socketsBefore = one.sockets.length;
   await gateway.close();
@@ -337,17 +379,17 @@ t.test('the gateway stops and restarts: the pages resume from their last seq', a
   const deadline = Date.now() + 5000;
   while (!resumed.frames.some((f) => f.includes(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.ok(resumed.frames.some((f) => f.includes(id) && f.includes('"created"')), 'the missed notification.created event was replayed');
-  await Promise.all([waitBadge(one.page, 2), waitBadge(two.page, 2)]);
+  await Promise.all([waitBadge(one.page, 3), waitBadge(two.page, 3)]);
   await shot(one.page, 'after-gateway-restart');
 });
 
-t.test('with the gateway gone, the page polls the REST feed', async (t) => {
+t.test('with the gateway gone, the page refetches the REST feed', async (t) => {
   await gateway.close();
-  await one.page.locator('#connection[data-state="polling"]').waitFor({ timeout: 10_000 });
-  t.equal(await one.page.locator('#connection .connection-text').textContent(), 'Polling');
-  const id = await notify(workBuddy, { title: 'Found by polling', priority: 'low' });
+  await one.page.locator('#connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+  t.equal(await one.page.locator('#connection .connection-text').textContent(), 'Reconnecting…');
+  const id = await notify(workBuddy, { title: 'Found by refetching', priority: 'low' });
   await item(one.page, id).waitFor({ timeout: 10_000 });
-  await waitBadge(one.page, 3, 10_000);
+  await waitBadge(one.page, 4, 10_000);
   await shot(one.page, 'polling');
   for (const { seen } of [one, two]) {
     t.same(seen.dialogs, []);

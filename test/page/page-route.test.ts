@@ -29,7 +29,8 @@ t.test('serves the page with a strict Content-Security-Policy', async (t) => {
   t.match(csp, "script-src 'self'");
   t.match(csp, "default-src 'none'");
   t.match(csp, "frame-ancestors 'none'");
-  t.match(csp, 'connect-src \'self\' ws://127.0.0.1:4001 wss://127.0.0.1:4001 ws://127.0.0.1:4555', 'the gateway on this host and the demo gateway');
+  t.match(csp, 'connect-src \'self\' ws://127.0.0.1:4001 wss://127.0.0.1:4001 http://127.0.0.1:4001 https://127.0.0.1:4001 http://127.0.0.1:4555 ws://127.0.0.1:4555',
+    'the gateway on this host and the demo gateway, for the WebSocket and the long-poll');
   t.notMatch(csp, 'unsafe-inline');
   t.equal(res.headers.get('x-content-type-options'), 'nosniff');
   const html = await res.text();
@@ -41,19 +42,19 @@ t.test('serves the assets by exact name with their types, nothing else', async (
   const base = await serve({ config: testConfig() });
   for (const [name, type] of [
     ['app.js', /^text\/javascript/],
-    ['api.js', /^text\/javascript/],
-    ['live.js', /^text\/javascript/],
-    ['feed.js', /^text\/javascript/],
     ['view.js', /^text\/javascript/],
     ['time.js', /^text\/javascript/],
     ['style.css', /^text\/css/],
     ['icon.svg', /^image\/svg\+xml/],
+    ['client/index.js', /^text\/javascript/],
+    ['client/feed.js', /^text\/javascript/],
+    ['client/generated/openapi.js', /^text\/javascript/],
   ] as const) {
     const res = await fetch(`${base}/assets/${name}`);
     t.equal(res.status, 200, name);
     t.match(res.headers.get('content-type'), type, name);
   }
-  for (const path of ['/assets/index.html', '/assets/..%2Fpackage.json', '/assets/%2e%2e%2f%2e%2e%2fpackage.json', '/assets/nope.js']) {
+  for (const path of ['/assets/index.html', '/assets/..%2Fpackage.json', '/assets/%2e%2e%2f%2e%2e%2fpackage.json', '/assets/nope.js', '/assets/client/index.d.ts', '/assets/client/..%2F..%2Fpackage.json', '/assets/client/generated/../../../package.json']) {
     t.equal((await fetch(`${base}${path}`)).status, 404, path);
   }
 });
