@@ -1,6 +1,7 @@
 // The reference for the gateway bench: a plain `ws` gateway as the seeds would write it. Same
-// endpoint, same auth (user JWT or app API key), same NOTIFY channel; it forwards each NOTIFY
-// payload to the matching connections (no resume, no ordering guarantees: a pure fan-out baseline).
+// endpoint, same auth (user JWT or app API key), same NOTIFY channel; for each NOTIFY (a hint: the
+// statement's newest seq; the benches write one event a statement) it reads that event and forwards
+// it to the matching connections (no resume, no ordering guarantees: a pure fan-out baseline).
 // Run: DATABASE_URL=… PORT=… JWT_SECRET=… node --import tsx bench/ws-gateway/server.ts
 import { createServer } from 'node:http';
 import pg from 'pg';
@@ -47,8 +48,9 @@ server.on('upgrade', (req, socket, head) => {
 const listener = new pg.Client({ connectionString: url });
 await listener.connect();
 listener.on('notification', (message) => void (async () => {
-  let row = JSON.parse(message.payload ?? '{}') as EventRow & { ref?: boolean };
-  if (row.ref) row = (await pool.query<EventRow>('select * from oriva.platform_events where seq = $1', [row.seq])).rows[0]!;
+  const { seq } = JSON.parse(message.payload ?? '{}') as { seq: number };
+  const row = (await pool.query<EventRow>('select * from oriva.platform_events where seq = $1', [seq])).rows[0];
+  if (!row) return;
   const frame = JSON.stringify({ type: 'event', ...toEventMessage(row) });
   for (const ws of (row.user_id && byUser.get(row.user_id)) || []) ws.send(frame);
   for (const ws of byApp.get(row.app_id) ?? []) ws.send(frame);
