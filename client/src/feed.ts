@@ -161,7 +161,10 @@ export class FeedStore {
     let started = options.after !== undefined && options.after !== null;
     return subscribeLive({
       ...options,
-      onEvent: (event) => options.onEvent?.(event, this.applyEvent(event)),
+      onEvent: (event) => {
+        const change = this.applyEvent(event); // (not inside `onEvent?.(…)`: its arguments are skipped without one)
+        options.onEvent?.(event, change);
+      },
       onCounts: (unread) => {
         this.applyCounts(unread);
         options.onCounts?.(unread);

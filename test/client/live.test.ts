@@ -6,7 +6,7 @@
 // in band before it expires.
 import t from 'tap';
 import WS from 'ws';
-import { subscribe, type LiveEvent, type LiveGap, type LiveStatus, type WebSocketConstructor } from '../../client/src/index.js';
+import { FeedStore, subscribe, type FeedPage, type LiveEvent, type LiveGap, type LiveStatus, type WebSocketConstructor } from '../../client/src/index.js';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
 import { signUserToken } from '../../lib/tokens.js';
 import { testDatabase } from '../helpers/db.js';
@@ -132,4 +132,16 @@ t.test('the token is refreshed in band before it expires', async (t) => {
   await until(async () => c.events.length === 1, 5000, 'an event after the old expiry');
   t.same(c.seqs(), next);
   c.sub.close();
+});
+
+t.test('FeedStore.connect applies live events to the store (with or without an onEvent of its own)', async (t) => {
+  const known = { id: 'n-0', app_id: app.appId, app_name: 'Work Buddy', app_icon: null, title: 'Earlier', body: 'b', status: 'read', priority: 'normal', created_at: '2030-01-01T00:00:00.000Z' };
+  const store = new FeedStore({ load: () => Promise.resolve({ success: true, notifications: [known], unread_count: 0, pagination: { total: 1 } } as unknown as FeedPage) });
+  const live = store.connect({ url: `ws://127.0.0.1:${proxyPort}`, getToken: () => signUserToken(TEST_JWT_SECRET, 'fay', 3600), WebSocket: WS as unknown as WebSocketConstructor });
+  t.teardown(() => live.close());
+  await until(async () => live.status() === 'live' && store.getSnapshot().loaded, 5000, 'live and loaded');
+  const notification = { id: 'n-1', title: 'Live one', body: 'b', priority: 'high', created_at: '2030-01-02T00:00:00.000Z' };
+  await insertEvent(db.system, { appId: app.appId, userId: 'fay', category: 'notification', type: 'created', entityId: 'n-1', data: { notification } });
+  await until(async () => store.getSnapshot().notifications.length === 2, 5000, 'the created notification in the store');
+  t.match(store.getSnapshot().notifications, [{ id: 'n-1', title: 'Live one', app_name: 'Work Buddy', status: 'unread' }, { id: 'n-0' }]);
 });
