@@ -188,17 +188,6 @@ begin
   end if;
 end $$;
 
-create function oriva.email_digest_claim_many(p_users text[], p_lease_ms integer, p_stale_ms integer) returns TABLE(entry integer, email_id uuid, address text, resend boolean, attempts integer, items jsonb)
-  language plpgsql volatile
-  set search_path = pg_catalog
-  as $$
-begin
-  for i in 1 .. coalesce(array_length(p_users, 1), 0) loop
-    return query select i, c.email_id, c.address, c.resend, c.attempts, c.items
-                   from oriva.email_digest_claim(p_users[i], p_lease_ms, p_stale_ms) c;
-  end loop;
-end $$;
-
 create function oriva.email_digest_record(p_email uuid, p_outcome text, p_error text, p_retry_at timestamp with time zone) returns void
   language plpgsql volatile
   set search_path = pg_catalog

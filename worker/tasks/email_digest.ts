@@ -11,10 +11,12 @@ import { signUnsubscribe, type UnsubscribeScope } from '../../lib/email/unsubscr
 import type { NotificationCategory } from '../../lib/schemas/notifications.js';
 import { sqlStatement } from '../../lib/sql.js';
 import { renderDigest, type DigestItem } from '../email/render.js';
-import { digestStatements } from '../email/batch.js';
+import { makeSentBatcher } from '../email/sent-batch.js';
 import type { EmailOutcome } from '../email/smtp.js';
 import type { TaskDeps } from './index.js';
 
+type ItemJson = Omit<DigestItem, 'created_at'> & { created_at: string };
+const claim = sqlStatement<{ user_id: string; lease_ms: number; stale_ms: number }, { email_id: string; address: string; resend: boolean; attempts: number; items: ItemJson[] }>('email/claim');
 const record = sqlStatement<{ email_id: string; outcome: 'sent' | 'retry' | 'failed' | 'bouncing'; error: string | null; retry_at: Date | null }, Record<string, unknown>>('email/record');
 
 /** Email for the category every listed notification shares, or all email when they differ. */
@@ -28,10 +30,10 @@ function scopeOf(items: DigestItem[]): { scope: UnsubscribeScope; what: string }
 }
 
 export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): Task<'email_digest'> {
-  const statements = digestStatements(pool, { leaseMs: config.email.leaseMs, staleMs: config.gateway.instanceStaleMs });
+  const sent = makeSentBatcher(pool);
   return async ({ user_id }) => {
     const { email } = config;
-    const claimed = await statements.claim(user_id);
+    const [claimed] = await run(pool, claim, { user_id, lease_ms: email.leaseMs, stale_ms: config.gateway.instanceStaleMs });
     if (!claimed) return;
     const items: DigestItem[] = claimed.items.map((i) => ({ ...i, created_at: new Date(i.created_at) }));
     if (items.length === 0) {
@@ -56,7 +58,7 @@ export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): T
 
     const attempt = claimed.attempts + 1;
     if (outcome.kind === 'sent') {
-      await statements.sent(claimed.email_id);
+      await sent.record(claimed.email_id);
     } else if (outcome.kind === 'bounce') {
       await run(pool, record, { email_id: claimed.email_id, outcome: 'bouncing', error: outcome.error, retry_at: null });
     } else if (attempt >= email.maxAttempts) {
