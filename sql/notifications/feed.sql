@@ -4,7 +4,8 @@
 -- (oriva.user_broadcasts), whose state row exists only once the user changed it (until then:
 -- unread). Each source is filtered and cut to the page on its own — the own notifications read in
 -- feed order from platform_notifications_feed_idx and only as far as the page needs, however many
--- the user has — and the page is the first rows of the two. The counts are one scan of the user's
+-- the user has — and the page is the first rows of the two. (So the filters are written once per
+-- source: each must hold before that source's limit.) The counts are one scan of the user's
 -- notification_state rows (their expires_at is the notification's, copied at creation) plus the
 -- broadcasts the user never touched.
 -- :app_id filters to one app (null: every app), :category and :notification_type likewise;
