@@ -26,8 +26,9 @@ const UNLIMITED = '10000000';
 const db = await benchDatabase();
 const system = makePool(db.url, { role: 'oriva_system', max: 4 });
 const api = makePool(db.url, { role: 'oriva_api', max: CONCURRENCY });
-let server: ChildProcess | undefined;
+const servers: ChildProcess[] = [];
 let client: ReturnType<typeof loadClient> | undefined;
+let alone: ReturnType<typeof loadClient> | undefined;
 
 try {
   const { rows: [settings] } = await system.query(`select current_setting('synchronous_commit') as sc, current_setting('fsync') as fsync, version() as v`);
@@ -62,18 +63,25 @@ try {
   await system.query(`insert into oriva.user_preferences (user_id, document) select 'mail_' || i, $1::jsonb from generate_series(0, 999) i`,
     [JSON.stringify(normalise({ email: { address: 'mail@example.com', delay_seconds: 600 } }))]);
 
-  // The server, in its own process.
-  const port = await freePort();
-  server = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], {
-    env: {
-      ...process.env, DATABASE_URL: db.url, PORT: String(port), JWT_SECRET, SECRETS_KEY: BENCH_SECRETS_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production',
-      RATE_LIMIT_NOTIFICATIONS: UNLIMITED, RATE_LIMIT_EVENTS: UNLIMITED, RATE_LIMIT_QUERIES: UNLIMITED, RATE_LIMIT_WEBHOOKS: UNLIMITED,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/readyz`);
-  const cpu = () => processCpuSeconds(server!.pid!);
+  // The server, in its own process; a second one with GROUP_COMMIT=false (every create commits alone,
+  // the path before group commit) for the comparison in 2b.
+  const spawnServer = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], {
+      env: {
+        ...process.env, DATABASE_URL: db.url, PORT: String(port), JWT_SECRET, SECRETS_KEY: BENCH_SECRETS_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+        RATE_LIMIT_NOTIFICATIONS: UNLIMITED, RATE_LIMIT_EVENTS: UNLIMITED, RATE_LIMIT_QUERIES: UNLIMITED, RATE_LIMIT_WEBHOOKS: UNLIMITED, ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    servers.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(`${url}/readyz`);
+    return { url, cpu: () => processCpuSeconds(child.pid!) };
+  };
+  const main = await spawnServer({});
+  const uncoalesced = await spawnServer({ GROUP_COMMIT: 'false' });
+  const { url, cpu } = main;
 
   const notification = (externalId: string, userId = 'bench_user') => ({
     external_id: externalId, user_id: userId, notification_type: 'session_reminder',
@@ -102,6 +110,26 @@ try {
   const ratio = max.perSecond / direct;
   console.log(`POST notification max (${CONCURRENCY} concurrent): ${max.perSecond.toFixed(0)} req/s, ${show(max)}; server CPU ${(maxCpu / SECONDS * 100).toFixed(0)}% of a core`);
   console.log(`  ratio to direct SQL: ${(ratio * 100).toFixed(0)}% (target ≥ 50%) ${ratio >= 0.5 ? 'OK' : 'MISSED'}`);
+
+  // 2b. Group commit (issue 19): the same load on the server whose creates each commit alone, then
+  // the main one again, so drift hits both alike.
+  alone = loadClient(uncoalesced.url);
+  await openLoad(alone, { rate: 500, seconds: 1 }, post);
+  before = uncoalesced.cpu();
+  const single = await closedLoad(alone, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
+  const singleCpu = uncoalesced.cpu() - before;
+  const again = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
+  const grouped = (max.perSecond + again.perSecond) / 2;
+  console.log(`POST notification max, every create committing alone (GROUP_COMMIT=false): ${single.perSecond.toFixed(0)} req/s, ${show(single)}; server CPU ${(singleCpu / SECONDS * 100).toFixed(0)}%`);
+  console.log(`  group commit (mean of the runs before and after: ${max.perSecond.toFixed(0)}, ${again.perSecond.toFixed(0)}): ${(grouped / single.perSecond).toFixed(2)}× (target ≥ 2,500 req/s or ≥ 2.5×) ${grouped >= 2500 || grouped / single.perSecond >= 2.5 ? 'OK' : 'MISSED'}`);
+  let events = 0;
+  const event = (): LoadRequest => ({
+    method: 'POST', path: '/api/v1/apps/bench-app/events', headers,
+    body: JSON.stringify({ event_category: 'session', event_type: 'started', entity_type: 'session', entity_id: `s-${events++}`, user_id: 'bench_user' }),
+  });
+  const eventsGrouped = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, event);
+  const eventsAlone = await closedLoad(alone, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, event);
+  console.log(`POST event max: ${eventsGrouped.perSecond.toFixed(0)} req/s grouped, ${eventsAlone.perSecond.toFixed(0)} req/s alone (${(eventsGrouped.perSecond / eventsAlone.perSecond).toFixed(2)}×); p99 ${eventsGrouped.p99} / ${eventsAlone.p99} ms`);
 
   // 3. With a stored preference document (issue 14): creates for prefs_user against creates for
   // bench_user (no document), interleaved in rounds so that drift in the machine hits both alike.
@@ -174,12 +202,12 @@ try {
   const feedMax = await closedLoad(client, { concurrency: 16, seconds: 4 }, feedRequest);
   console.log(`feed max (16 concurrent): ${feedMax.perSecond.toFixed(0)} req/s, ${show(feedMax)}`);
 } finally {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  await Promise.all([system.end(), api.end(), client?.close()]);
+  await Promise.all(servers.filter((s) => s.exitCode === null).map((s) => {
+    const exited = new Promise((resolve) => s.once('exit', resolve));
+    s.kill('SIGTERM');
+    return exited;
+  }));
+  await Promise.all([system.end(), api.end(), client?.close(), alone?.close()]);
   await db.stop();
 }
 

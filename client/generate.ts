@@ -10,6 +10,7 @@ import pg from 'pg';
 import { loadConfig } from '../lib/config.js';
 import { makeLogger } from '../lib/log.js';
 import { apiRouter } from '../server/routes/api.js';
+import { GroupCommit } from '../server/group-commit.js';
 import { openApiDocument } from '../server/routes/openapi.js';
 
 export const GENERATED_FILE = fileURLToPath(new URL('./src/generated/openapi.ts', import.meta.url));
@@ -23,7 +24,7 @@ interface Operation {
 function document(): OpenAPI3 {
   const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ORIVA_DATA_DIR: '/nonexistent' });
   const pool = new pg.Pool({ connectionString: 'postgres://unused@127.0.0.1:1/unused' });
-  apiRouter({ config, pool, log: makeLogger('generate', 'silent') });
+  apiRouter({ config, pool, log: makeLogger('generate', 'silent') }, new GroupCommit(pool, config.groupCommit));
   return openApiDocument() as unknown as OpenAPI3;
 }
 

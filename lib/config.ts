@@ -30,6 +30,15 @@ export interface Config {
   webhookEndpointConcurrency: number | null;
   /** INSTALL_REQUIRED: an app reaches only users who installed it (platform apps always). */
   installRequired: boolean;
+  /** Single creates sharing transactions (server/group-commit.ts). */
+  groupCommit: {
+    /** GROUP_COMMIT (default on): off, every create commits alone. */
+    enabled: boolean;
+    /** GROUP_COMMIT_FLUSHES: shared transactions in flight at once per server process. */
+    flushes: number;
+    /** GROUP_COMMIT_MAX: most creates in one shared transaction. */
+    maxMembers: number;
+  };
   logLevel: string;
   rateLimits: {
     windowMs: number;
@@ -253,6 +262,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAppConcurrency: env.WEBHOOK_APP_CONCURRENCY ? int(env, 'WEBHOOK_APP_CONCURRENCY', 1, 1, 1000) : null,
     webhookEndpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY ? int(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 1, 1, 1000) : null,
     installRequired: bool(env, 'INSTALL_REQUIRED', true),
+    groupCommit: {
+      enabled: bool(env, 'GROUP_COMMIT', true),
+      flushes: int(env, 'GROUP_COMMIT_FLUSHES', 2, 1, 64),
+      maxMembers: int(env, 'GROUP_COMMIT_MAX', 100, 1, 1000),
+    },
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'warn' : 'info'),
     rateLimits: {
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 15 * 60 * 1000, 1000, 24 * 3600 * 1000),

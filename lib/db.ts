@@ -5,6 +5,9 @@ import { valuesOf, type NamedQuery, type Statement } from './sql.js';
 // Bigints (seq, counters) arrive as strings by default; they fit in a JS number for our ranges.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** 401 for an actor whose key was revoked (or app disabled) since it was identified. */
+export const revokedCredentials = () => unauthorized('Invalid, expired or revoked credentials');
+
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 export type Queryable = pg.Pool | pg.PoolClient | pg.Client;
@@ -50,6 +53,10 @@ export function makePool(connectionString: string, { role, max = 10, application
   });
   // An idle client losing its server (Postgres restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a client in use: pg fails its queries *and* emits 'error' on it, and pg-pool listens
+  // only while a client is idle — Postgres stopping mid-transaction was an uncaught exception. The
+  // failed query is the caller's error; the pool drops the dead client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
@@ -63,14 +70,27 @@ export interface Actor {
 }
 
 /**
- * `begin` and oriva.act_as() in one round trip (a simple query of two statements, so the values are
- * literals escaped by the driver). The round trip saved is most of what a short transaction costs.
+ * oriva.act_as() as literals escaped by the driver — after `begin` in the same round trip when it opens
+ * the transaction (a simple query of several statements): the round trip saved is most of what a short
+ * transaction costs.
  */
-function beginAs(client: pg.PoolClient, actor: Actor, options: TransactionOptions): string {
+function actAsText(client: pg.PoolClient, actor: Actor, options: TransactionOptions & { begin: boolean }): string {
   const text = (value: string | null | undefined) => (value ? client.escapeLiteral(value) : 'null');
   const key = actor.keyHash ? `'\\x${actor.keyHash.toString('hex')}'::bytea` : 'null';
-  const plans = options.genericPlans ? '; set local plan_cache_mode = force_generic_plan' : '';
-  return `begin; select oriva.act_as(${text(actor.appId)}, ${text(actor.userId)}, ${actor.platform ? 'true' : 'false'}, ${key}) as live${plans}`;
+  const plans = options.genericPlans ? 'set local plan_cache_mode = force_generic_plan; ' : '';
+  const begin = options.begin ? `begin; ${plans}` : '';
+  return `${begin}select oriva.act_as(${text(actor.appId)}, ${text(actor.userId)}, ${actor.platform ? 'true' : 'false'}, ${key}) as live`;
+}
+
+/**
+ * Set the row-level-security actor of the open transaction (or open it with `begin`): true when the
+ * actor's API key is still live. A group-committed transaction (server/group-commit.ts) switches
+ * actor between its members' writes.
+ */
+export async function actAs(client: pg.PoolClient, actor: Actor, options: TransactionOptions & { begin: boolean }): Promise<boolean> {
+  const results = (await client.query(actAsText(client, actor, options))) as unknown as pg.QueryResult<{ live: boolean }> | pg.QueryResult<{ live: boolean }>[];
+  const last = Array.isArray(results) ? results[results.length - 1] : results;
+  return last?.rows[0]?.live === true;
 }
 
 export interface TransactionOptions {
@@ -92,8 +112,7 @@ export interface TransactionOptions {
  */
 export function inTransaction<T>(pool: pg.Pool, actor: Actor, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   return runTransaction(pool, async (client) => {
-    const [, acting] = (await client.query(beginAs(client, actor, options))) as unknown as pg.QueryResult<{ live: boolean }>[];
-    if (acting?.rows[0]?.live !== true) throw unauthorized('Invalid, expired or revoked credentials');
+    if (!(await actAs(client, actor, { ...options, begin: true }))) throw revokedCredentials();
   }, fn);
 }
 

@@ -14,6 +14,7 @@ import { serverMetrics } from './routes/metrics.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes, type DemoCredentials } from './routes/page.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface AppDeps {
   config: Config;
@@ -26,7 +27,8 @@ export function makeApp(deps: AppDeps): Koa {
   const { config, pool, log } = deps;
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const metrics = serverMetrics();
+  const commits = new GroupCommit(pool, config.groupCommit);
+  const metrics = serverMetrics(commits.stats);
   app.use(metrics.measure);
   app.use(requestId());
   app.use(accessLog(log));
@@ -41,7 +43,7 @@ export function makeApp(deps: AppDeps): Koa {
   app.use(unsubscribeRoutes(deps).routes());
   app.use(unknownEndpoint());
   app.use(authenticate(pool, config));
-  const api = apiRouter(deps);
+  const api = apiRouter(deps, commits);
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));
   return app;
 }

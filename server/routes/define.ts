@@ -9,6 +9,7 @@ import { AppError, preconditionFailed } from '../../lib/errors.js';
 import type { JsonSchema } from '../../lib/schemas/common.js';
 import { decryptSecret, encryptSecret, type Keyring } from '../../lib/secrets.js';
 import type { AppDeps } from '../app.js';
+import type { GroupCommit, GroupKind } from '../group-commit.js';
 import { actorOf, type Caller } from '../../lib/callers.js';
 import { callerOf, requireApp } from '../middleware/auth.js';
 import { claimKey, idempotencyKeyOf, requestHash, storeReply, type Reply } from '../middleware/idempotency.js';
@@ -65,6 +66,11 @@ export interface RouteRequest<P = Record<string, string>, Q = Record<string, unk
   read: <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
   /** One write transaction; with an Idempotency-Key, the key is claimed and the reply stored in it. */
   write: (fn: (client: PoolClient) => Promise<Reply>) => Promise<Reply>;
+  /**
+   * An app's single create, written in a transaction it may share with concurrent creates (group
+   * commit, server/group-commit.ts); the Idempotency-Key is honoured as by write.
+   */
+  share: <I>(kind: GroupKind<I>, item: I) => Promise<Reply>;
 }
 
 const registry = new Map<string, RouteSpec>();
@@ -76,6 +82,7 @@ export function routeSpecs(): RouteSpec[] {
 
 export interface RouteDeps extends AppDeps {
   limits: RateLimiters;
+  commits: GroupCommit;
 }
 
 export function defineRoute<P = Record<string, string>, Q = Record<string, unknown>, B = unknown>(
@@ -133,6 +140,10 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
           await storeReply(client, caller.appId, key, spec.replyHoldsSecret ? sealReply(deps.config.secrets, reply, caller.appId) : reply);
           return reply;
         }, { genericPlans: true }),
+      share: (kind, item) => {
+        if (caller.kind !== 'app' || spec.replyHoldsSecret) throw new Error(`${spec.operationId}: only an app's create whose reply holds no secret can share a transaction`);
+        return deps.commits.submit(kind, { actor: { ...actor, appId: caller.appId }, key: key ? { key, hash: requestHash(ctx, raw) } : null, item });
+      },
     });
   };
 

@@ -8,11 +8,19 @@ import { eventCreate, eventCreated, eventCreateExample, eventList, eventQuery } 
 import { sqlStatement } from '../../lib/sql.js';
 import { decodeCursor, encodeCursor, INTEGER } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
+import type { GroupKind } from '../group-commit.js';
+import type { Reply } from '../middleware/idempotency.js';
 
-const insertEvent = sqlStatement<{
-  app_id: string; user_id: string; event_category: string; event_type: string; entity_type: string; entity_id: string;
-  event_data: string; ip_address: string | null; user_agent: string | null; install_required: boolean;
-}, { id: string; seq: number; created_at: Date }>('events/insert');
+const insertEvents = sqlStatement<{
+  app_id: string; install_required: boolean; user_ids: string[]; event_categories: string[]; event_types: string[]; entity_types: string[];
+  entity_ids: string[]; event_data: string[]; ip_addresses: (string | null)[]; user_agents: (string | null)[];
+}, { ord: number; id: string | null; seq: number | null; created_at: Date | null }>('events/insert');
+
+/** One event as the route received it, ready to record (event_data with its source, as JSON text). */
+interface NewEvent {
+  user_id: string; event_category: string; event_type: string; entity_type: string; entity_id: string;
+  event_data: string; ip_address: string | null; user_agent: string | null;
+}
 
 const listEvents = sqlStatement<{
   app_id: string; event_category: string | null; event_type: string | null; user_id: string | null; entity_id: string | null;
@@ -44,6 +52,22 @@ interface EventQuery {
 const perApp = (caller: { kind: string; appId?: string }) => `app:${caller.appId}`;
 
 export function eventRoutes(router: Router, deps: RouteDeps): void {
+  /** POST /apps/:appId/events: each event's answer, alone or sharing a transaction with others. */
+  const publish: GroupKind<NewEvent> = {
+    name: 'event',
+    async write(client, appId, items) {
+      const column = <K extends keyof NewEvent>(k: K) => items.map((e) => e[k]);
+      const rows = await run(client, insertEvents, {
+        app_id: appId, install_required: deps.config.installRequired, user_ids: column('user_id'), event_categories: column('event_category'),
+        event_types: column('event_type'), entity_types: column('entity_type'), entity_ids: column('entity_id'), event_data: column('event_data'),
+        ip_addresses: column('ip_address'), user_agents: column('user_agent'),
+      });
+      return rows.map((row, i): Reply | AppError => row.id === null
+        ? notInstalled(items[i]!.user_id)
+        : { status: 200, body: { success: true, event_id: row.id, seq: row.seq, timestamp: row.created_at!.toISOString() } });
+    },
+  };
+
   defineRoute<{ appId: string }, Record<string, never>, EventBody>(router, deps, {
     method: 'post',
     path: '/apps/:appId/events',
@@ -59,20 +83,16 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
     idempotent: true,
     success: { status: 200, description: 'Stored', schema: eventCreated, example: { success: true, event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, timestamp: '2025-09-30T10:30:00.000Z' } },
     errors: [400, 403, 409, 413, 415, 422, 429],
-  }, async ({ ctx, params, body, write }) => {
+  }, async ({ ctx, params, body, share }) => {
     if (isReservedCategory(body.event_category)) {
       throw new AppError(400, 'reserved_category', `event_category "${body.event_category}" is reserved for events the platform emits`, [
         { path: 'body/event_category', message: 'is reserved for events the platform emits' },
       ]);
     }
-    return write(async (client) => {
-      const [row] = await run(client, insertEvent, {
-        app_id: params.appId, user_id: body.user_id, event_category: body.event_category, event_type: body.event_type,
-        entity_type: body.entity_type, entity_id: body.entity_id, event_data: JSON.stringify({ ...body.event_data, source: params.appId }),
-        ip_address: ctx.ip || null, user_agent: ctx.get('user-agent').slice(0, 512) || null, install_required: deps.config.installRequired,
-      });
-      if (!row) throw notInstalled(body.user_id);
-      return { status: 200, body: { success: true, event_id: row.id, seq: row.seq, timestamp: row.created_at.toISOString() } };
+    return share(publish, {
+      user_id: body.user_id, event_category: body.event_category, event_type: body.event_type, entity_type: body.entity_type,
+      entity_id: body.entity_id, event_data: JSON.stringify({ ...body.event_data, source: params.appId }),
+      ip_address: ctx.ip || null, user_agent: ctx.get('user-agent').slice(0, 512) || null,
     });
   });
 

@@ -1,8 +1,9 @@
 // GET /metrics: Prometheus text for this server process — requests by route and status, their
-// latency, and the process' default metrics.
+// latency, how creates shared transactions (group commit), and the process' default metrics.
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GroupCommitStats } from '../group-commit.js';
 
 export interface ServerMetrics {
   /** First in the chain: counts and times every request, labelled by the matched route. */
@@ -10,9 +11,14 @@ export interface ServerMetrics {
   routes: Router;
 }
 
-export function serverMetrics(): ServerMetrics {
+export function serverMetrics(groupCommit: GroupCommitStats): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const counted = (name: string, help: string, value: () => number) =>
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(value()); } });
+  counted('oriva_group_commit_flushes_total', 'Transactions single creates shared (group commit), committed', () => groupCommit.flushes);
+  counted('oriva_group_commit_members_total', 'Creates written in those transactions (members / flushes: the mean group)', () => groupCommit.members);
+  counted('oriva_group_commit_splits_total', 'Shared transactions a failing statement rolled back: their members were written again one by one', () => groupCommit.splits);
   const requests = new Counter({
     name: 'oriva_http_requests_total',
     help: 'HTTP requests, by method, matched route and status',

@@ -3,9 +3,9 @@
 import type Router from '@koa/router';
 import { run, type PoolClient } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
-import { insertNotifications, type NewNotification, type ReadyNotification } from '../../lib/notifications.js';
+import { insertNotifications, type CreateOutcome, type NewNotification } from '../../lib/notifications.js';
 import { saveEmailContent } from '../../lib/templates.js';
-import { contentProblems, renderItems, type Rendered } from './from-template.js';
+import { contentProblems, renderItems, type Problem } from './from-template.js';
 import { AppError, badRequest, duplicateExternalId, forbidden, notFound, notInstalled } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
@@ -17,6 +17,8 @@ import { callerKey, type Caller } from '../../lib/callers.js';
 import { check } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, INTEGER, UUID } from './cursor.js';
 import { defineRoute, type RouteDeps } from './define.js';
+import type { GroupKind } from '../group-commit.js';
+import type { Reply } from '../middleware/idempotency.js';
 
 const feedQueryStatement = sqlStatement<{
   user_id: string; app_id: string | null; category: string | null; notification_type: string | null; status: string | null; limit: number; offset: number;
@@ -68,7 +70,44 @@ interface FeedRow {
   notifications: (Record<string, unknown> & { id: string; priority_rank: number; created_us: number })[];
 }
 
+type ItemOutcome = CreateOutcome | { outcome: 'invalid'; problems: Problem[] };
+
+/**
+ * Write one app's items — a batch, or single creates sharing a transaction: render the ones with
+ * template_data, route and insert them in one statement, keep their rendered email parts. One
+ * outcome per item, in order.
+ */
+async function writeNotifications(client: PoolClient, appId: string, items: { item: NewNotification; prefix: string }[], installRequired: boolean): Promise<ItemOutcome[]> {
+  const rendered = await renderItems(client, appId, items);
+  const ready = rendered.flatMap((r, index) => (Array.isArray(r) ? [] : [{ index, ...r }]));
+  const outcomes = ready.length ? await insertNotifications(client, appId, ready.map((r) => r.item), { installRequired }) : [];
+  await saveEmailContent(client, appId, ready.flatMap(({ email }, i) => {
+    const result = outcomes[i]!;
+    return email && result.outcome === 'created' ? [{ id: result.id, ...email }] : [];
+  }));
+  const results: ItemOutcome[] = rendered.map((r) => (Array.isArray(r) ? { outcome: 'invalid', problems: r } : { outcome: 'duplicate', external_id: '' }));
+  ready.forEach(({ index }, i) => {
+    results[index] = outcomes[i]!;
+  });
+  return results;
+}
+
 export function notificationRoutes(router: Router, deps: RouteDeps): void {
+  /** POST /apps/:appId/notifications: each create's answer, alone or sharing a transaction with others. */
+  const singleCreate: GroupKind<NewNotification> = {
+    name: 'notification',
+    async write(client, appId, items) {
+      const outcomes = await writeNotifications(client, appId, items.map((item) => ({ item, prefix: 'body' })), deps.config.installRequired);
+      return outcomes.map((result, i): Reply | AppError => {
+        switch (result.outcome) {
+          case 'invalid': return badRequest(`${result.problems[0]!.path} ${result.problems[0]!.message}`, result.problems);
+          case 'refused': return notInstalled(items[i]!.user_id);
+          case 'duplicate': return duplicateExternalId(items[i]!.external_id);
+          case 'created': return { status: 201, body: { success: true, notification_id: result.id, created_at: result.created_at.toISOString(), suppressed: result.suppressed } };
+        }
+      });
+    },
+  };
   const perApp = (caller: Caller) => `app:${caller.kind === 'app' ? caller.appId : ''}`;
 
   defineRoute<{ appId: string }, Record<string, never>, NewNotification>(router, deps, {
@@ -86,20 +125,12 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     idempotent: true,
     success: { status: 201, description: 'Created', schema: notificationCreated, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z', suppressed: [] } },
     errors: [400, 403, 409, 413, 415, 422, 429],
-  }, async ({ params, body, write }) => {
+  }, async ({ body, share }) => {
     const problems = contentProblems(body, 'body');
     const expiry = expiryProblem(body, Date.now());
     if (expiry) problems.push({ path: 'body/expires_at', message: expiry });
     if (problems.length) throw badRequest(`${problems[0]!.path} ${problems[0]!.message}`, problems);
-    return write(async (client) => {
-      const [rendered] = await renderItems(client, params.appId, [{ item: body, prefix: 'body' }]);
-      if (Array.isArray(rendered)) throw badRequest(`${rendered[0]!.path} ${rendered[0]!.message}`, rendered);
-      const [result] = await insertNotifications(client, params.appId, [rendered!.item], { installRequired: deps.config.installRequired });
-      if (result!.outcome === 'refused') throw notInstalled(body.user_id);
-      if (result!.outcome === 'duplicate') throw duplicateExternalId(body.external_id);
-      if (rendered!.email) await saveEmailContent(client, params.appId, [{ id: result!.id, ...rendered!.email }]);
-      return { status: 201, body: { success: true, notification_id: result!.id, created_at: result!.created_at.toISOString(), suppressed: result!.suppressed } };
-    });
+    return share(singleCreate, body);
   });
 
   defineRoute<{ appId: string }, Record<string, never>, { notifications: unknown[] }>(router, deps, {
@@ -137,21 +168,11 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
       else valid.push({ index, item });
     });
     return write(async (client) => {
-      const rendered = await renderItems(client, params.appId, valid.map(({ index, item }) => ({ item, prefix: `body/notifications/${index}` })));
-      const ready: { index: number; item: ReadyNotification; email: Rendered['email'] }[] = [];
-      valid.forEach(({ index }, i) => {
-        const r = rendered[i]!;
-        if (Array.isArray(r)) results[index] = invalid(index, r);
-        else ready.push({ index, item: r.item, email: r.email });
-      });
-      const outcomes = ready.length ? await insertNotifications(client, params.appId, ready.map((v) => v.item), { installRequired: deps.config.installRequired }) : [];
-      await saveEmailContent(client, params.appId, ready.flatMap(({ email }, i) => {
+      const outcomes = await writeNotifications(client, params.appId, valid.map(({ index, item }) => ({ item, prefix: `body/notifications/${index}` })), deps.config.installRequired);
+      valid.forEach(({ index, item }, i) => {
         const result = outcomes[i]!;
-        return email && result.outcome === 'created' ? [{ id: result.id, ...email }] : [];
-      }));
-      ready.forEach(({ index, item }, i) => {
-        const result = outcomes[i]!;
-        if (result.outcome === 'created') {
+        if (result.outcome === 'invalid') results[index] = invalid(index, result.problems);
+        else if (result.outcome === 'created') {
           results[index] = { index, success: true, status: 201, notification_id: result.id, external_id: result.external_id, created_at: result.created_at.toISOString(), suppressed: result.suppressed };
         } else {
           const error = result.outcome === 'refused' ? notInstalled(item.user_id) : duplicateExternalId(item.external_id);
