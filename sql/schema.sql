@@ -68,6 +68,7 @@ create function oriva.archive_event_partition(p_cutoff timestamp with time zone)
   language plpgsql volatile security definer
   set search_path = pg_catalog
   set TimeZone = utc
+  set lock_timeout = 2s
   as $$
 declare
   part text;
@@ -140,6 +141,7 @@ create function oriva.create_event_partition(p_month date) returns text
   language plpgsql volatile security definer
   set search_path = pg_catalog
   set TimeZone = utc
+  set lock_timeout = 2s
   as $$
 declare
   month_start timestamptz := date_trunc('month', p_month::timestamptz);

@@ -1,5 +1,5 @@
 --! Previous: sha1:f065b2cab7dd0339d7fef666237957e12cdcf9b6
---! Hash: sha1:9c038208397baebfcd7805d57fd2e04ac0430285
+--! Hash: sha1:10b87ebe34edae6b228e5684b6143e562d651f6e
 --! Message: The event log partitioned by month: platform_events partitioned by range of created_at (month partitions made ahead, a default partition so no write fails), keys (id, created_at) and (seq, created_at), archival of whole month partitions
 
 --! split: 1-current.sql
@@ -40,11 +40,15 @@
 -- when it already existed. Made as a plain table then attached: ATTACH PARTITION takes a SHARE
 -- UPDATE EXCLUSIVE lock on the parent (reads and writes go on), where CREATE TABLE ... PARTITION OF
 -- would take ACCESS EXCLUSIVE. Rows of that month already in the default partition move into it
--- first (attaching checks that the default partition holds none).
+-- first (attaching checks that the default partition holds none). Attaching locks the default
+-- partition ACCESS EXCLUSIVE for that check, and every statement on platform_events that does not
+-- prune it waits meanwhile: lock_timeout bounds that wait (an error, and the cron tries again; the
+-- partitions are made two months ahead).
 create or replace function oriva.create_event_partition(p_month date) returns text
   language plpgsql volatile security definer
   set search_path = pg_catalog
   set TimeZone = UTC
+  set lock_timeout = '2s'
   as $$
 declare
   month_start timestamptz := date_trunc('month', p_month::timestamptz);
@@ -209,12 +213,16 @@ drop table oriva.platform_events_unpartitioned;
 -- rows moved, or null when no partition is old enough. Call it until it returns null.
 --
 -- Locks: SHARE on the partition while it is copied (reads go on; its month is over, so no insert is
--- routed there), then ACCESS EXCLUSIVE on platform_events for the detach and drop, held only until
--- this transaction commits (the copy is already done by then).
+-- routed there; a writer still in progress there is waited for, and its rows are copied), then
+-- ACCESS EXCLUSIVE on platform_events for the detach and drop, held only until this transaction
+-- commits (the copy is already done by then). Statements on platform_events queue behind that lock
+-- request, so lock_timeout bounds the wait for it: past that, an error, nothing archived, and the
+-- job is retried.
 create or replace function oriva.archive_event_partition(p_cutoff timestamptz) returns bigint
   language plpgsql volatile security definer
   set search_path = pg_catalog
   set TimeZone = UTC
+  set lock_timeout = '2s'
   as $$
 declare
   part text;

@@ -1,8 +1,8 @@
 // The event log partitioned by month: partitions made ahead (event_partitions_ensure), a write no
 // month partition covers kept in the default partition and moved when its month is made, archival by
 // whole partitions (and the default partition's old rows), the gateway still told that a resume
-// point was archived, the triggers firing per statement across partitions, and partitions reachable
-// only through the parent.
+// point was archived, archival giving up rather than stalling the table behind a long reader, the
+// triggers firing per statement across partitions, and partitions reachable only through the parent.
 import pg from 'pg';
 import t from 'tap';
 import { createApp } from '../../lib/apps.js';
@@ -118,6 +118,27 @@ t.test('archival: months past retention go whole, the default partition row by r
   t.same(await archiveOldRows(db.system, 90, 2, now), { events: 0, eventPartitions: 0, notifications: 0, deliveryLogs: 0 }, 'a second run finds nothing');
   const [fresh] = await insertAt(new Date());
   t.ok(Number(fresh!.seq) > Number(recent!.seq), 'writes go on, seq still increasing');
+});
+
+t.test('archival does not stall the event log behind a long reader: it gives up after lock_timeout, archiving nothing', async (t) => {
+  const now = new Date();
+  const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 6, 1));
+  await makePartition(month.toISOString().slice(0, 10));
+  const [old] = await insertAt(new Date(month.getTime() + DAY));
+  const reader = await db.system.connect();
+  t.teardown(() => reader.release());
+  await reader.query('begin');
+  await reader.query('select count(*) from oriva.platform_events'); // holds its lock until commit
+
+  const started = Date.now();
+  await t.rejects(archiveOldRows(db.system, 90, 2, now), { code: '55P03' }, 'lock_not_available');
+  const waited = Date.now() - started;
+  t.ok(waited < 5000, `gave up after ${waited} ms`);
+  t.equal(await partitionOf(old!.id), `oriva.${monthName(-6, now)}`, 'the event is still live, in its partition');
+  t.equal((await db.system.query('select 1 from oriva.platform_events_archive where id = $1', [old!.id])).rowCount, 0, 'and not in the archive');
+
+  await reader.query('commit');
+  t.match(await archiveOldRows(db.system, 90, 2, now), { events: 1, eventPartitions: 1 }, 'once the reader is done, the next run archives it');
 });
 
 t.test('the statement triggers see the rows of every partition a statement wrote', async (t) => {
