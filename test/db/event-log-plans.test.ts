@@ -1,7 +1,7 @@
 // The partitioned event log keeps its index plans: with events in several month partitions (big
 // enough that a scan of a whole partition would cost something), the gateway's resume and pump
-// statements (by seq), the newest-seq reads and the REST event list read each big partition through
-// an index — an Append or Merge Append of index scans, never a Seq Scan of a month.
+// statements (by seq), the newest-seq reads, the stats rollup and the REST event list read each big
+// partition through an index — an Append or Merge Append of index scans, never a Seq Scan of a month.
 import t, { type Test } from 'tap';
 import { createApp } from '../../lib/apps.js';
 import type { Queryable } from '../../lib/db.js';
@@ -90,6 +90,27 @@ t.test("the gateway's pump and the stats rollup: a settled range of seq", async 
 t.test('the newest seq (bound, resume check) is read from the indexes', async (t) => {
   t.test('events/bound.sql', async (t) => assertIndexPlan(t, await planOf(db.system, sqlFile('events/bound'), [])));
   t.test('gateway/newest_seq.sql', async (t) => assertIndexPlan(t, await planOf(db.system, sqlFile('gateway/newest_seq'), [])));
+});
+
+t.test('the stats rollup (oriva.stats_roll_up, a function): its read of the settled seq range, as auto_explain logs it', async (t) => {
+  const client = await db.owner.connect();
+  const plans: PlanNode[][] = [];
+  client.on('notice', (notice) => {
+    const json = /plan:\s*(\{[\s\S]*\})\s*$/.exec(notice.message ?? '')?.[1];
+    if (json) plans.push(nodes((JSON.parse(json) as { Plan: PlanNode }).Plan));
+  });
+  t.teardown(async () => {
+    await client.query('rollback');
+    client.release(true); // the session's auto_explain settings go with it
+  });
+  await client.query(`load 'auto_explain'`);
+  await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on;
+                      set auto_explain.log_format = json; set client_min_messages = log`);
+  await client.query('begin');
+  await client.query('select oriva.stats_roll_up($1, $2)', [newest - 500, newest]);
+  const reads = plans.filter((plan) => plan.some((n) => big.includes(n['Relation Name'] ?? '')));
+  t.ok(reads.length > 0, `statements logged: ${plans.length}, reading the event log: ${reads.length}`);
+  for (const plan of reads) assertIndexPlan(t, plan);
 });
 
 const list = sqlStatement<Record<string, unknown>>('events/list');
