@@ -18,6 +18,8 @@ export const JOB = {
   notificationsExpireOverdue: 'notifications_expire_overdue',
   /** Cron (worker/crontab): daily archival of rows older than RETENTION_DAYS. */
   oldRowsArchive: 'old_rows_archive',
+  /** Cron (worker/crontab): platform_events' month partitions, made ahead of time. */
+  eventPartitionsEnsure: 'event_partitions_ensure',
   /** Cron (worker/crontab): add the events settled since the last run to the hourly stats. */
   statsRollup: 'stats_rollup',
   /** Cron (worker/crontab): webhook.failing / webhook.recovered from the last 15 minutes of attempts. */
@@ -64,6 +66,7 @@ declare global {
       [JOB.broadcastEmails]: BroadcastEmailsPayload;
       [JOB.notificationsExpireOverdue]: CronPayload;
       [JOB.oldRowsArchive]: CronPayload;
+      [JOB.eventPartitionsEnsure]: CronPayload;
       [JOB.statsRollup]: CronPayload;
       [JOB.webhookHealth]: CronPayload;
     }

@@ -21,9 +21,11 @@ function gmrcSettings(): Record<string, unknown> {
 
 /**
  * Run the committed migrations. With includeCurrent (the test suite's template only), also apply the
- * work-in-progress migrations/current/ files, as `graphile-migrate watch --once` does.
+ * work-in-progress migrations/current/ files, as `graphile-migrate watch --once` does. A test that
+ * upgrades a database from an older schema passes migrationsFolder: a copy holding the migrations up
+ * to that point.
  */
-export async function migrateDatabase(connectionString: string, { includeCurrent = false } = {}): Promise<void> {
+export async function migrateDatabase(connectionString: string, { includeCurrent = false, migrationsFolder }: { includeCurrent?: boolean; migrationsFolder?: string } = {}): Promise<void> {
   // The hook runs `graphile-worker` from node_modules/.bin, whoever started us.
   const bin = fromRoot('node_modules', '.bin');
   if (!(process.env.PATH ?? '').split(delimiter).includes(bin)) {
@@ -32,7 +34,7 @@ export async function migrateDatabase(connectionString: string, { includeCurrent
   const cwd = process.cwd();
   process.chdir(fromRoot());
   try {
-    const settings = { ...gmrcSettings(), connectionString, logger: quietLogger } as Parameters<typeof migrate>[0];
+    const settings = { ...gmrcSettings(), ...(migrationsFolder && { migrationsFolder }), connectionString, logger: quietLogger } as Parameters<typeof migrate>[0];
     await (includeCurrent ? watch(settings, true) : migrate(settings));
   } finally {
     process.chdir(cwd);

@@ -1,12 +1,19 @@
 // sql/schema.sql is this dump of the migrated `oriva` schema, so every schema change is a
 // readable diff. It is built from the catalogs (the embedded Postgres ships no pg_dump) and is
 // regenerated with `npx oriva schema-dump > sql/schema.sql`; a test fails when it is stale.
+// A partitioned table is shown with its partition key and its DEFAULT partition; its other
+// partitions (platform_events' months) are made at run time, so they are not part of the schema.
 import type { Queryable } from './db.js';
 
 const TABLES = `
-  select c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity
+  select c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+         case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partkey
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where n.nspname = 'oriva' and c.relkind = 'r' order by c.relname`;
+  where n.nspname = 'oriva' and c.relkind in ('r', 'p') and not c.relispartition order by c.relname`;
+
+const DEFAULT_PARTITIONS = `
+  select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+  where i.inhparent = $1 and pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' order by c.relname`;
 
 const COLUMNS = `
   select a.attname, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull,
@@ -82,7 +89,7 @@ export async function dumpSchema(db: Queryable): Promise<string> {
       if (c.attnotnull) line += ' not null';
       return line;
     });
-    out.push(`create table ${name} (`, columns.join(',\n'), ');');
+    out.push(`create table ${name} (`, columns.join(',\n'), table.partkey ? `) partition by ${table.partkey.toLowerCase()};` : ');');
     for (const k of (await db.query(CONSTRAINTS, [table.oid])).rows) out.push(`alter table ${name} add constraint ${k.conname} ${k.def};`);
     for (const i of (await db.query(INDEXES, [table.oid])).rows) out.push(`${i.def};`);
     for (const t of (await db.query(TRIGGERS, [table.oid])).rows) out.push(`${t.def};`);
@@ -97,6 +104,12 @@ export async function dumpSchema(db: Queryable): Promise<string> {
       );
     }
     for (const g of (await db.query(GRANTS, [table.relname])).rows) out.push(`grant ${g.privileges} on ${name} to ${g.grantee};`);
+    if (table.partkey) {
+      for (const d of (await db.query(DEFAULT_PARTITIONS, [table.oid])).rows) {
+        out.push(`create table oriva.${d.relname} partition of ${name} default;`);
+        for (const g of (await db.query(GRANTS, [d.relname])).rows) out.push(`grant ${g.privileges} on oriva.${d.relname} to ${g.grantee};`);
+      }
+    }
     out.push('');
   }
   return out.join('\n');

@@ -64,6 +64,43 @@ create function oriva.app_may_reach(app_id text, user_id text, install_required 
                     where i.user_id = app_may_reach.user_id and i.app_id = app_may_reach.app_id)
   $$;
 
+create function oriva.archive_event_partition(p_cutoff timestamp with time zone) returns bigint
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  set TimeZone = utc
+  set lock_timeout = 2s
+  as $$
+declare
+  part text;
+  moved bigint;
+begin
+  perform pg_advisory_xact_lock(hashtext('oriva.platform_events partitions'));
+  select c.relname into part
+    from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid
+    cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)') as upper_bound
+   where i.inhparent = 'oriva.platform_events'::regclass
+     and upper_bound[1]::timestamptz <= p_cutoff
+   order by upper_bound[1]::timestamptz
+   limit 1;
+  if part is null then
+    return null;
+  end if;
+  execute format('lock table oriva.%I in share mode', part);
+  execute format(
+    'insert into oriva.platform_events_archive
+       (id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address,
+        user_agent, created_at, reaches_user)
+     select id, seq, tx_id, app_id, user_id, event_category, event_type, entity_type, entity_id, event_data, ip_address,
+            user_agent, created_at, reaches_user
+       from oriva.%I
+     on conflict (id) do nothing', part);
+  get diagnostics moved = row_count;
+  execute format('alter table oriva.platform_events detach partition oriva.%I', part);
+  execute format('drop table oriva.%I', part);
+  return moved;
+end $$;
+
 create function oriva.broadcast_audience(p_app text, p_topic text, p_sent_at timestamp with time zone, p_type text, p_category text) returns TABLE(recipients integer, suppressed integer)
   language sql stable security definer
   set search_path = pg_catalog
@@ -99,6 +136,32 @@ create function oriva.broadcast_reaches(p_app text, p_topic text, p_sent_at time
        and oriva.preference_suppression((select p.document from oriva.user_preferences p where p.user_id = p_user),
                                         p_app, p_type, p_category, 'in_app') is null
   $$;
+
+create function oriva.create_event_partition(p_month date) returns text
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  set TimeZone = utc
+  set lock_timeout = 2s
+  as $$
+declare
+  month_start timestamptz := date_trunc('month', p_month::timestamptz);
+  month_end timestamptz := month_start + interval '1 month';
+  part text := 'platform_events_p' || to_char(month_start, 'YYYY_MM');
+begin
+  -- One maker (or archiver) of partitions at a time.
+  perform pg_advisory_xact_lock(hashtext('oriva.platform_events partitions'));
+  if to_regclass('oriva.' || part) is not null then
+    return null;
+  end if;
+  execute format('create table oriva.%I (like oriva.platform_events including defaults including constraints)', part);
+  execute format(
+    'with moved as (delete from oriva.platform_events_default where created_at >= $1 and created_at < $2 returning *)
+     insert into oriva.%I select * from moved', part)
+    using month_start, month_end;
+  execute format('alter table oriva.platform_events attach partition oriva.%I for values from (%L) to (%L)',
+                 part, month_start, month_end);
+  return part;
+end $$;
 
 create function oriva.email_digest_claim(p_user text, p_lease_ms integer, p_stale_ms integer) returns TABLE(email_id uuid, address text, resend boolean, attempts integer, items jsonb)
   language plpgsql volatile
@@ -301,6 +364,18 @@ create function oriva.enqueue_webhook_delivery(webhook_id uuid, event_id uuid, a
       -- our own retry schedule lives in the task; graphile-worker's attempts only cover a worker
       -- that crashed or lost its database in the middle of an attempt
       max_attempts := 3);
+  $$;
+
+create function oriva.ensure_event_partitions(p_months_ahead integer) returns SETOF text
+  language sql volatile security definer
+  set search_path = pg_catalog
+  set TimeZone = utc
+  as $$
+    select made
+      from generate_series(date_trunc('month', now()), date_trunc('month', now()) + make_interval(months => p_months_ahead),
+                           interval '1 month') as month,
+           oriva.create_event_partition(month::date) as made
+     where made is not null
   $$;
 
 create function oriva.event_audience_apps(app_id text, user_id text, event_category text) returns SETOF text
@@ -1289,21 +1364,21 @@ create table oriva.platform_events (
   user_agent text,
   created_at timestamp with time zone default now() not null,
   reaches_user boolean default true not null
-);
+) partition by range (created_at);
 alter table oriva.platform_events add constraint platform_events_entity_id_check CHECK (((length(entity_id) >= 1) AND (length(entity_id) <= 255)));
 alter table oriva.platform_events add constraint platform_events_entity_type_check CHECK (((length(entity_type) >= 1) AND (length(entity_type) <= 64)));
 alter table oriva.platform_events add constraint platform_events_event_category_check CHECK ((event_category ~ '^[a-z][a-z0-9_]{0,63}$'::text));
 alter table oriva.platform_events add constraint platform_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]{0,63}$'::text));
 alter table oriva.platform_events add constraint platform_events_user_agent_check CHECK (((user_agent IS NULL) OR (length(user_agent) <= 512)));
 alter table oriva.platform_events add constraint platform_events_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
-alter table oriva.platform_events add constraint platform_events_pkey PRIMARY KEY (id);
-alter table oriva.platform_events add constraint platform_events_seq_key UNIQUE (seq);
-CREATE INDEX platform_events_app_category_idx ON oriva.platform_events USING btree (app_id, event_category, event_type, seq DESC);
-CREATE INDEX platform_events_app_created_idx ON oriva.platform_events USING btree (app_id, created_at DESC, seq DESC);
-CREATE INDEX platform_events_app_user_idx ON oriva.platform_events USING btree (app_id, user_id, seq DESC);
-CREATE INDEX platform_events_created_idx ON oriva.platform_events USING btree (created_at);
-CREATE INDEX platform_events_entity_idx ON oriva.platform_events USING btree (entity_type, entity_id);
-CREATE INDEX platform_events_user_seq_idx ON oriva.platform_events USING btree (user_id, seq);
+alter table oriva.platform_events add constraint platform_events_pkey PRIMARY KEY (id, created_at);
+alter table oriva.platform_events add constraint platform_events_seq_key UNIQUE (seq, created_at);
+CREATE INDEX platform_events_app_category_idx ON ONLY oriva.platform_events USING btree (app_id, event_category, event_type, seq DESC);
+CREATE INDEX platform_events_app_created_idx ON ONLY oriva.platform_events USING btree (app_id, created_at DESC, seq DESC);
+CREATE INDEX platform_events_app_user_idx ON ONLY oriva.platform_events USING btree (app_id, user_id, seq DESC);
+CREATE INDEX platform_events_created_idx ON ONLY oriva.platform_events USING btree (created_at);
+CREATE INDEX platform_events_entity_idx ON ONLY oriva.platform_events USING btree (entity_type, entity_id);
+CREATE INDEX platform_events_user_seq_idx ON ONLY oriva.platform_events USING btree (user_id, seq);
 CREATE TRIGGER _010_seq_after_xid BEFORE INSERT ON oriva.platform_events FOR EACH ROW EXECUTE FUNCTION oriva.tg_platform_events__seq_after_xid();
 CREATE TRIGGER _500_enqueue_webhooks AFTER INSERT ON oriva.platform_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_platform_events__enqueue_webhooks();
 CREATE TRIGGER _900_notify AFTER INSERT ON oriva.platform_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION oriva.tg_platform_events__notify();
@@ -1316,6 +1391,8 @@ create policy system_all on oriva.platform_events to oriva_system
   using (true)
   with check (true);
 grant DELETE, INSERT, SELECT, UPDATE on oriva.platform_events to oriva_system;
+create table oriva.platform_events_default partition of oriva.platform_events default;
+grant DELETE, SELECT, UPDATE on oriva.platform_events_default to oriva_system;
 
 create table oriva.platform_events_archive (
   id uuid not null,

@@ -98,7 +98,7 @@ t.test('archival moves old events and notifications in batches and prunes old de
   t.same(logs.rows.map((r) => r.delivery_id), ['msg_4', 'msg_5'], 'recent delivery logs kept');
 
   const again = await archiveOldRows(db.system, 90, 2);
-  t.same(again, { events: 0, notifications: 0, deliveryLogs: 0 }, 'a second run finds nothing');
+  t.same(again, { events: 0, eventPartitions: 0, notifications: 0, deliveryLogs: 0 }, 'a second run finds nothing');
 });
 
 t.test('the archive task runs from the queue with RETENTION_DAYS', async (t) => {

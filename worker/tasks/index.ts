@@ -10,6 +10,7 @@ import type { Mailer } from '../email/smtp.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { broadcastEmails } from './broadcast_emails.js';
 import { emailDigest } from './email_digest.js';
+import { eventPartitionsEnsure } from './event_partitions_ensure.js';
 import { notificationExpire } from './notification_expire.js';
 import { notificationsExpireOverdue } from './notifications_expire_overdue.js';
 import { oldRowsArchive } from './old_rows_archive.js';
@@ -40,6 +41,7 @@ export function taskList(deps: TaskDeps): { [Name in JobName]: Task<Name> } {
     [JOB.broadcastEmails]: broadcastEmails(deps),
     [JOB.notificationsExpireOverdue]: notificationsExpireOverdue(deps),
     [JOB.oldRowsArchive]: oldRowsArchive(deps),
+    [JOB.eventPartitionsEnsure]: eventPartitionsEnsure(deps),
     [JOB.statsRollup]: statsRollup(deps),
     [JOB.webhookHealth]: webhookHealth(deps),
   };
