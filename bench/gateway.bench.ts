@@ -14,10 +14,14 @@
 //      like stream messages: that gateway runs with GATEWAY_MESSAGES_PER_SECOND and
 //      GATEWAY_MESSAGE_BURST at 1000 so that no back-to-back poll is refused (each user gets 0.1
 //      events/s, so the defaults of 10 and 20 would do too; refused polls are counted all the same).
+//   5. two uWS gateways (issue 19): GATEWAY_BENCH_CONNECTIONS held on each (by client processes of
+//      at most 9,500 connections), RSS per connection of each, then commit → receive p50/p99/max at
+//      500 events/s across both while they are held — each event to one of the held users, the
+//      users alternating between the gateways; missed and duplicate events counted.
 // Sizes: GATEWAY_BENCH_CONNECTIONS (default 19000: this machine's hard open-file limit is 20000 per
 // process, so 20,000 sockets cannot be held by one process here), GATEWAY_BENCH_FANOUT (10000),
 // GATEWAY_BENCH_SECONDS (each latency run, 10), GATEWAY_BENCH_POLL_CLIENTS (part 4, 1000).
-// GATEWAY_BENCH_ONLY=poll runs part 4 alone.
+// GATEWAY_BENCH_ONLY=poll runs part 4 alone, GATEWAY_BENCH_ONLY=two part 5 alone.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -33,7 +37,8 @@ const CONNECTIONS = Number(process.env.GATEWAY_BENCH_CONNECTIONS ?? 19_000);
 const FANOUT = Number(process.env.GATEWAY_BENCH_FANOUT ?? 10_000);
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
 const POLL_CLIENTS = Number(process.env.GATEWAY_BENCH_POLL_CLIENTS ?? 1000);
-const ONLY_POLL = process.env.GATEWAY_BENCH_ONLY === 'poll';
+const ONLY = process.env.GATEWAY_BENCH_ONLY ?? '';
+const ONLY_POLL = ONLY === 'poll';
 const RATE = 500;
 const POLL_RATE = 100;
 const SECRET = 'bench-secret-bench-secret-bench-secret-01';
@@ -241,6 +246,36 @@ async function transportLatency(gw: Proc, appId: string, transport: 'poll' | 'ws
   };
 }
 
+/** Part 5: CONNECTIONS held on each of two gateways; RATE events/s to held users, alternating gateways. */
+async function twoGateways(appId: string) {
+  const gateways = [await startGateway('uws', url), await startGateway('uws', url)];
+  try {
+    await sleep(500);
+    const before = gateways.map((gw) => rssKb(gw.child.pid!));
+    const started = now();
+    const held = gateways.map((gw, g) => loaders(CONNECTIONS, (offset, count) => ({
+      url: `ws://127.0.0.1:${gw.port}${STREAM}`, count, offset, userPrefix: `two-${g}-`, secret: SECRET, concurrency: 100, record: true,
+    })));
+    const opened = await Promise.all(held.map(async (ls) => (await Promise.all(ls.map((l) => l.opened))).reduce((s, r) => s + r.opened, 0)));
+    const connectSeconds = (now() - started) / 1000;
+    await sleep(2000);
+    const kbPerConnection = gateways.map((gw, g) => (rssKb(gw.child.pid!) - before[g]!) / opened[g]!);
+    const all = held.flat();
+    const sent = await writeEvents(appId, RATE, (i) => `two-${i % 2}-${Math.floor(i / 2) % CONNECTIONS}`);
+    await until(async () => (await Promise.all(all.map((l) => l.ask('count')))).reduce((s, r) => s + r.counted, 0) >= sent.size);
+    const replies = await Promise.all(all.map((l) => l.ask('received')));
+    await Promise.all(all.map((l) => l.stop()));
+    const received = new Map(replies.flatMap((r) => r.received));
+    return {
+      held: opened, kbPerConnection, connectSeconds, sent: sent.size, ...commitToReceive(sent, received),
+      missed: [...sent.keys()].filter((seq) => !received.has(seq)).length, duplicates: replies.reduce((s, r) => s + r.duplicates, 0),
+      misaddressed: replies.reduce((s, r) => s + r.misaddressed, 0),
+    };
+  } finally {
+    await Promise.all(gateways.map((gw) => stop(gw)));
+  }
+}
+
 async function fanout(gw: Proc, apiKey: string, appId: string): Promise<{ messages: number; perSecond: number; cpuPerMillion: number; seconds: number }> {
   const ls = loaders(FANOUT, (_offset, count) => ({ url: `ws://127.0.0.1:${gw.port}${STREAM}`, count, apiKey, concurrency: 100 }));
   const opened = (await Promise.all(ls.map((l) => l.opened))).reduce((s, r) => s + r.opened, 0);
@@ -276,8 +311,18 @@ const url = db.url;
 const pool = makePool(url, { role: 'oriva_system', max: 2 });
 try {
   const app = await createApp(pool, { id: 'bench-app', name: 'Bench' });
-  console.log(`gateway bench: ${CONNECTIONS} held, ${RATE} events/s for ${SECONDS} s, fan-out to ${FANOUT}, ${POLL_RATE} events/s to ${POLL_CLIENTS} polling / WebSocket clients${ONLY_POLL ? ' (that part only)' : ''}; open files hard limit ${readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1]}`);
-  if (!ONLY_POLL) {
+  console.log(`gateway bench: ${CONNECTIONS} held, ${RATE} events/s for ${SECONDS} s, fan-out to ${FANOUT}, ${POLL_RATE} events/s to ${POLL_CLIENTS} polling / WebSocket clients, two gateways holding ${CONNECTIONS} each${ONLY ? ` (only: ${ONLY})` : ''}; open files hard limit ${readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1]}`);
+  if (ONLY === '' || ONLY === 'two') {
+    const two = await twoGateways(app.app_id);
+    console.log('two gateways', JSON.stringify(two));
+    console.log(`\n| two uWS gateways | gateway 1 | gateway 2 | both | target |`);
+    console.log('| --- | --- | --- | --- | --- |');
+    console.log(`| connections held | ${two.held[0]} | ${two.held[1]} | ${two.held[0]! + two.held[1]!} (in ${fmt(two.connectSeconds)} s) | 38,000 |`);
+    console.log(`| RSS per connection | ${fmt(two.kbPerConnection[0]!, 2)} KB | ${fmt(two.kbPerConnection[1]!, 2)} KB | | ≤ 3 KB |`);
+    console.log(`| commit → receive p50 / p99 / max at ${RATE}/s, users on both | | | ${fmt(two.p50)} / ${fmt(two.p99)} / ${fmt(two.max)} ms | |`);
+    console.log(`| events received of sent; missed / received twice / by another user | | | ${two.events} of ${two.sent}; ${two.missed} / ${two.duplicates} / ${two.misaddressed} | |`);
+  }
+  if (ONLY === '') {
     const results: Record<string, Record<string, number>> = {};
     for (const name of ['uws', 'ws'] as const) {
       // an app may hold 100 connections by default: the fan-out part connects FANOUT as one app
@@ -308,21 +353,23 @@ try {
     console.log(`| gateway CPU per million messages | ${fmt(u.cpuPerMillion!, 2)} s | ${fmt(w.cpuPerMillion!, 2)} s | ${fmt(w.cpuPerMillion! / u.cpuPerMillion!, 2)}× less | ≥ 3× (when the clients are the limit) |`);
   }
   // 4. long-poll next to WebSocket, on one uWS gateway that lets back-to-back polls through
-  const gw = await startGateway('uws', url, { GATEWAY_MESSAGES_PER_SECOND: '1000', GATEWAY_MESSAGE_BURST: '1000' });
-  try {
-    const p = await transportLatency(gw, app.app_id, 'poll');
-    console.log('poll', JSON.stringify(p));
-    const w = await transportLatency(gw, app.app_id, 'ws');
-    console.log('ws', JSON.stringify(w));
-    console.log(`\n| commit → receive at ${POLL_RATE} events/s, ${POLL_CLIENTS} users, uWS gateway | long-poll | WebSocket | poll / WS |`);
-    console.log('| --- | --- | --- | --- |');
-    console.log(`| p50 / p99 / max | ${fmt(p.p50)} / ${fmt(p.p99)} / ${fmt(p.max)} ms | ${fmt(w.p50)} / ${fmt(w.p99)} / ${fmt(w.max)} ms | p99 ${fmt(p.p99 / w.p99, 2)}× |`);
-    console.log(`| insert sent → receive p99 | ${fmt(p.p99FromSend)} ms | ${fmt(w.p99FromSend)} ms | |`);
-    console.log(`| clients; events received of sent | ${p.clients}; ${p.events} of ${p.sent} | ${w.clients}; ${w.events} of ${w.sent} | |`);
-    console.log(`| missed / received twice / by another user | ${p.missed} / ${p.duplicates} / ${p.misaddressed} | ${w.missed} / ${w.duplicates} / ${w.misaddressed} | |`);
-    console.log(`| polls refused (429) / failed | ${p.refusedPolls} / ${p.failedPolls} | | |`);
-  } finally {
-    await stop(gw);
+  if (ONLY === '' || ONLY_POLL) {
+    const gw = await startGateway('uws', url, { GATEWAY_MESSAGES_PER_SECOND: '1000', GATEWAY_MESSAGE_BURST: '1000' });
+    try {
+      const p = await transportLatency(gw, app.app_id, 'poll');
+      console.log('poll', JSON.stringify(p));
+      const w = await transportLatency(gw, app.app_id, 'ws');
+      console.log('ws', JSON.stringify(w));
+      console.log(`\n| commit → receive at ${POLL_RATE} events/s, ${POLL_CLIENTS} users, uWS gateway | long-poll | WebSocket | poll / WS |`);
+      console.log('| --- | --- | --- | --- |');
+      console.log(`| p50 / p99 / max | ${fmt(p.p50)} / ${fmt(p.p99)} / ${fmt(p.max)} ms | ${fmt(w.p50)} / ${fmt(w.p99)} / ${fmt(w.max)} ms | p99 ${fmt(p.p99 / w.p99, 2)}× |`);
+      console.log(`| insert sent → receive p99 | ${fmt(p.p99FromSend)} ms | ${fmt(w.p99FromSend)} ms | |`);
+      console.log(`| clients; events received of sent | ${p.clients}; ${p.events} of ${p.sent} | ${w.clients}; ${w.events} of ${w.sent} | |`);
+      console.log(`| missed / received twice / by another user | ${p.missed} / ${p.duplicates} / ${p.misaddressed} | ${w.missed} / ${w.duplicates} / ${w.misaddressed} | |`);
+      console.log(`| polls refused (429) / failed | ${p.refusedPolls} / ${p.failedPolls} | | |`);
+    } finally {
+      await stop(gw);
+    }
   }
 } finally {
   await pool.end();
