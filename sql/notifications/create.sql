@@ -36,14 +36,18 @@ n as (
   on conflict (app_id, external_id) do nothing
   returning *
 ),
+firsts as (
+  -- the first item of each external_id: the one written (a repeat later in the batch is a duplicate)
+  select external_id, min(ord) as ord from input group by external_id
+),
 created as (
-  -- each created row with its item's in_app route (the first item of its external_id)
+  -- each created row with its item's in_app and email routes
   select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed,
          m.decision = 'deliver' as emailed, m.decision as email_decision, m.reason as email_reason,
          case when m.decision = 'suppress' then m.reason end as email_suppressed
   from n
-  join routes r on r.channel = 'in_app'
-               and r.ord = (select min(i.ord) from input i where i.external_id = n.external_id)
+  join firsts f on f.external_id = n.external_id
+  join routes r on r.channel = 'in_app' and r.ord = f.ord
   join routes m on m.channel = 'email' and m.ord = r.ord
 ),
 s as (
