@@ -7,13 +7,15 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadConfig } from '../../lib/config.js';
-import { makePool } from '../../lib/db.js';
 import { toEventMessage, type EventRow } from '../../lib/events.js';
 import { bearerOf, resolveCaller } from '../../lib/callers.js';
 
 const config = loadConfig();
 const url = process.env.DATABASE_URL!;
-const pool = makePool(url, { role: 'oriva_system', max: 8 });
+// No connect timeout (makePool's is 10 s): while it sends a fan-out burst its event loop is busy for
+// seconds, and a read queued meanwhile must wait for it, not fail and crash the reference.
+const pool = new pg.Pool({ connectionString: url, max: 8, options: '-c role=oriva_system' });
+pool.on('error', () => {});
 const byUser = new Map<string, Set<WebSocket>>();
 const byApp = new Map<string, Set<WebSocket>>();
 

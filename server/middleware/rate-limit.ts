@@ -19,21 +19,76 @@ export interface Taken {
   resetMs: number;
 }
 
-export async function takeHits(pool: Pool, key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
+async function takeOnce(pool: Pool, key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
   const [row] = await run<{ remaining: number; reset_ms: number }>(pool, take, [key, durationMs, max, cost]);
   return { remaining: Number(row?.remaining ?? 0), resetMs: Number(row?.reset_ms ?? Date.now() + durationMs) };
 }
 
+interface Waiting {
+  cost: number;
+  resolve: (taken: Taken) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Takes of one key share a call (the hot row is one app's counter: with group commit, its update was
+ * the one round trip left per create). While a take of a key is in flight, the next ones wait and go
+ * to Postgres together, their costs summed; each is answered with the hits left before its own, in
+ * arrival order — what it would have got one after another. When the sum does not fit (near the
+ * limit), they are taken one by one, so each gets exactly its own answer.
+ */
+export class HitTaker {
+  private readonly queues = new Map<string, Waiting[]>();
+
+  constructor(private readonly pool: Pool) {}
+
+  take(key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
+    return new Promise<Taken>((resolve, reject) => {
+      const queue = this.queues.get(key);
+      if (queue) {
+        queue.push({ cost, resolve, reject });
+        return;
+      }
+      this.queues.set(key, []);
+      void this.run(key, durationMs, max, [{ cost, resolve, reject }]);
+    });
+  }
+
+  private async run(key: string, durationMs: number, max: number, batch: Waiting[]): Promise<void> {
+    try {
+      const total = batch.reduce((sum, w) => sum + w.cost, 0);
+      const taken = await takeOnce(this.pool, key, durationMs, max, total);
+      if (batch.length === 1 || taken.remaining >= total) {
+        let remaining = taken.remaining;
+        for (const w of batch) {
+          w.resolve({ remaining, resetMs: taken.resetMs });
+          remaining -= w.cost;
+        }
+      } else {
+        for (const w of batch) w.resolve(await takeOnce(this.pool, key, durationMs, max, w.cost));
+      }
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+    const next = this.queues.get(key)!;
+    if (next.length === 0) this.queues.delete(key);
+    else {
+      this.queues.set(key, []);
+      void this.run(key, durationMs, max, next);
+    }
+  }
+}
+
 /** The `db` koa-ratelimit's redis driver talks to, answered by Postgres. */
 export class PostgresLimiterDb {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly hits: HitTaker) {}
 
   defineCommand(): void {
     // The command below is built in; nothing to install.
   }
 
   async ratelimiter(key: string, _nowMs: number, durationMs: number, max: number, peek: string): Promise<[number, number, number]> {
-    const taken = await takeHits(this.pool, key, durationMs, max, peek === '1' ? 0 : 1);
+    const taken = await this.hits.take(key, durationMs, max, peek === '1' ? 0 : 1);
     // Rounded up: a client that waits until the reset (or Retry-After) finds the window renewed.
     return [taken.remaining, Math.ceil(taken.resetMs / 1000), max];
   }
@@ -46,7 +101,8 @@ export interface RateLimiters {
 }
 
 export function rateLimiters(pool: Pool, config: Config): RateLimiters {
-  const db = new PostgresLimiterDb(pool);
+  const hits = new HitTaker(pool);
+  const db = new PostgresLimiterDb(hits);
   const durationOf = (name: LimitName) => (name === 'broadcasts' ? config.rateLimits.broadcastWindowMs : config.rateLimits.windowMs);
   return {
     for(name, id) {
@@ -66,7 +122,7 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
     async charge(ctx, name, id, cost) {
       if (cost <= 0) return;
       const max = config.rateLimits[name];
-      const taken = await takeHits(pool, `rl:${name}:${id}`, durationOf(name), max, cost);
+      const taken = await hits.take(`rl:${name}:${id}`, durationOf(name), max, cost);
       if (taken.remaining >= cost) {
         ctx.set('X-RateLimit-Remaining', String(taken.remaining - cost));
         return;

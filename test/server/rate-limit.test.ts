@@ -78,3 +78,21 @@ t.test('a new window starts once the old one ends', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 1100));
   t.equal((await short('POST', '/apps/hugo-ai/events', { headers: hugo.auth, json: event })).status, 200);
 });
+
+t.test('a concurrent burst: takes of one key share a call, and exactly the budget goes through', async (t) => {
+  const burst = await createTestApp(db, { id: 'burst-app' });
+  const before = await rowCounts(db);
+  const answers = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+    (i % 2 ? one : two)('POST', '/apps/burst-app/notifications', { headers: burst.auth, json: notification() })));
+  t.same(answers.map((a) => a.status).sort(), [201, 201, 201, 429, 429, 429, 429, 429], '3 created, 5 limited');
+  t.same(answers.filter((a) => a.status === 201).map((a) => a.headers.get('x-ratelimit-remaining')).sort(), ['0', '1', '2'],
+    'each created one counted its own hit: remaining 2, 1, 0 as if one after another');
+  t.equal((await rowCounts(db)).notifications - before.notifications, 3);
+});
+
+t.test('a concurrent burst within the budget: all through, each with its own remaining', async (t) => {
+  const fits = await createTestApp(db, { id: 'fits-app' });
+  const answers = await Promise.all(Array.from({ length: 3 }, () => one('POST', '/apps/fits-app/notifications', { headers: fits.auth, json: notification() })));
+  t.same(answers.map((a) => a.status), [201, 201, 201]);
+  t.same(answers.map((a) => a.headers.get('x-ratelimit-remaining')).sort(), ['0', '1', '2']);
+});
