@@ -116,10 +116,13 @@ export function inTransaction<T>(pool: pg.Pool, actor: Actor, fn: (client: pg.Po
   }, fn);
 }
 
-/** Run fn in one transaction with no actor (worker, CLI and gateway: the oriva_system role). */
-export function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Run fn in one transaction with no actor set (worker, CLI and gateway: the oriva_system role), or
+ * with actors fn sets itself through actAs (the REST API's shared creates, server/group-commit.ts).
+ */
+export function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   return runTransaction(pool, async (client) => {
-    await client.query('begin');
+    await client.query(options.genericPlans ? 'begin; set local plan_cache_mode = force_generic_plan' : 'begin');
   }, fn);
 }
 

@@ -10,7 +10,7 @@
 // item). An exception from a shared statement (a value Postgres refuses, a deadlock) rolls the flush
 // back and each member is written again alone, so a member never fails another. The database
 // going away fails the whole flush: every member is answered 503 and none was written.
-import { actAs, revokedCredentials, run, type Actor, type Pool, type PoolClient } from '../lib/db.js';
+import { actAs, revokedCredentials, run, transaction, type Actor, type Pool, type PoolClient } from '../lib/db.js';
 import { AppError, isDatabaseUnavailable } from '../lib/errors.js';
 import { sqlFile } from '../lib/sql.js';
 import { claimKey, storeReply, type Reply } from './middleware/idempotency.js';
@@ -132,16 +132,12 @@ export class GroupCommit {
   }
 
   /** One transaction: per actor, claim the keys, write the items, store or give back the keys; commit. */
-  private async writeTogether(members: Waiting[]): Promise<Map<Waiting, Reply | AppError>> {
-    const replies = new Map<Waiting, Reply | AppError>();
-    const client = await this.pool.connect();
-    try {
-      let begun = false;
+  private writeTogether(members: Waiting[]): Promise<Map<Waiting, Reply | AppError>> {
+    return transaction(this.pool, async (client) => {
+      const replies = new Map<Waiting, Reply | AppError>();
       for (const group of actorGroups(members)) {
         const { actor } = group[0]!.member;
-        const live = await actAs(client, actor, { begin: !begun, genericPlans: true });
-        begun = true;
-        if (!live) {
+        if (!(await actAs(client, actor, { begin: false }))) {
           for (const waiting of group) replies.set(waiting, revokedCredentials());
           continue;
         }
@@ -172,14 +168,8 @@ export class GroupCommit {
           else await storeReply(client, actor.appId, key.key, reply);
         }
       }
-      await client.query('commit');
       return replies;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    }, { genericPlans: true });
   }
 }
 

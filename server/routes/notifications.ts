@@ -5,7 +5,7 @@ import { run, type PoolClient } from '../../lib/db.js';
 import { storedAppJson } from '../../lib/app-json.js';
 import { insertNotifications, type CreateOutcome, type NewNotification } from '../../lib/notifications.js';
 import { saveEmailContent } from '../../lib/templates.js';
-import { contentProblems, renderItems, type Problem } from './from-template.js';
+import { contentProblems, renderItems, type Problem, type Rendered } from './from-template.js';
 import { AppError, badRequest, duplicateExternalId, forbidden, notFound, notInstalled } from '../../lib/errors.js';
 import {
   BATCH_MAX, feed, feedQuery, notificationBatch, notificationBatchEnvelope, notificationBatchResult, notificationCreate,
@@ -79,17 +79,14 @@ type ItemOutcome = CreateOutcome | { outcome: 'invalid'; problems: Problem[] };
  */
 async function writeNotifications(client: PoolClient, appId: string, items: { item: NewNotification; prefix: string }[], installRequired: boolean): Promise<ItemOutcome[]> {
   const rendered = await renderItems(client, appId, items);
-  const ready = rendered.flatMap((r, index) => (Array.isArray(r) ? [] : [{ index, ...r }]));
+  const ready = rendered.filter((r): r is Rendered => !Array.isArray(r));
   const outcomes = ready.length ? await insertNotifications(client, appId, ready.map((r) => r.item), { installRequired }) : [];
   await saveEmailContent(client, appId, ready.flatMap(({ email }, i) => {
     const result = outcomes[i]!;
     return email && result.outcome === 'created' ? [{ id: result.id, ...email }] : [];
   }));
-  const results: ItemOutcome[] = rendered.map((r) => (Array.isArray(r) ? { outcome: 'invalid', problems: r } : { outcome: 'duplicate', external_id: '' }));
-  ready.forEach(({ index }, i) => {
-    results[index] = outcomes[i]!;
-  });
-  return results;
+  let next = 0;
+  return rendered.map((r): ItemOutcome => (Array.isArray(r) ? { outcome: 'invalid', problems: r } : outcomes[next++]!));
 }
 
 export function notificationRoutes(router: Router, deps: RouteDeps): void {
