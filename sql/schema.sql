@@ -10,7 +10,7 @@ create domain oriva.notification_status as text
   CHECK ((VALUE = ANY (ARRAY['unread'::text, 'read'::text, 'clicked'::text, 'dismissed'::text, 'expired'::text])));
 
 create domain oriva.user_id as text
-  CHECK ((VALUE ~ '^[A-Za-z0-9_.:@-]{1,128}$'::text));
+  CHECK ((((length(VALUE) >= 1) AND (length(VALUE) <= 128)) AND (btrim(VALUE, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:@-'::text) = ''::text)));
 
 create function oriva.act_as(p_app_id text, p_user_id text, p_platform boolean, p_key_hash bytea) returns boolean
   language plpgsql volatile
@@ -1275,7 +1275,6 @@ create table oriva.notification_state (
 );
 alter table oriva.notification_state add constraint notification_state_click_action_check CHECK (((click_action IS NULL) OR (length(click_action) <= 255)));
 alter table oriva.notification_state add constraint notification_state_dismissed_from_check CHECK (((dismissed_from IS NULL) OR (length(dismissed_from) <= 64)));
-alter table oriva.notification_state add constraint notification_state_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
 alter table oriva.notification_state add constraint notification_state_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES oriva.platform_notifications(id) ON DELETE CASCADE;
 alter table oriva.notification_state add constraint notification_state_pkey PRIMARY KEY (id);
 alter table oriva.notification_state add constraint notification_state_notification_user_key UNIQUE (notification_id, user_id);
@@ -1367,8 +1366,8 @@ create table oriva.platform_events (
 ) partition by range (created_at);
 alter table oriva.platform_events add constraint platform_events_entity_id_check CHECK (((length(entity_id) >= 1) AND (length(entity_id) <= 255)));
 alter table oriva.platform_events add constraint platform_events_entity_type_check CHECK (((length(entity_type) >= 1) AND (length(entity_type) <= 64)));
-alter table oriva.platform_events add constraint platform_events_event_category_check CHECK ((event_category ~ '^[a-z][a-z0-9_]{0,63}$'::text));
-alter table oriva.platform_events add constraint platform_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]{0,63}$'::text));
+alter table oriva.platform_events add constraint platform_events_event_category_check CHECK (((length(event_category) <= 64) AND ((ascii(event_category) >= ascii('a'::text)) AND (ascii(event_category) <= ascii('z'::text))) AND (btrim(event_category, 'abcdefghijklmnopqrstuvwxyz0123456789_'::text) = ''::text)));
+alter table oriva.platform_events add constraint platform_events_event_type_check CHECK (((length(event_type) <= 64) AND ((ascii(event_type) >= ascii('a'::text)) AND (ascii(event_type) <= ascii('z'::text))) AND (btrim(event_type, 'abcdefghijklmnopqrstuvwxyz0123456789_'::text) = ''::text)));
 alter table oriva.platform_events add constraint platform_events_user_agent_check CHECK (((user_agent IS NULL) OR (length(user_agent) <= 512)));
 alter table oriva.platform_events add constraint platform_events_app_id_fkey FOREIGN KEY (app_id) REFERENCES oriva.apps(id) ON DELETE CASCADE;
 alter table oriva.platform_events add constraint platform_events_pkey PRIMARY KEY (id, created_at);

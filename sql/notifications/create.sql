@@ -36,19 +36,25 @@ n as (
   on conflict (app_id, external_id) do nothing
   returning *
 ),
-firsts as (
-  -- the first item of each external_id: the one written (a repeat later in the batch is a duplicate)
-  select external_id, min(ord) as ord from input group by external_id
+routed as (
+  -- every item's in_app and email decision and reason, as arrays in item order (one recipient per item)
+  select array_agg(decision order by ord) filter (where channel = 'in_app') as in_app_decisions,
+         array_agg(reason order by ord) filter (where channel = 'in_app') as in_app_reasons,
+         array_agg(decision order by ord) filter (where channel = 'email') as email_decisions,
+         array_agg(reason order by ord) filter (where channel = 'email') as email_reasons
+  from routes
 ),
 created as (
-  -- each created row with its item's in_app and email routes
-  select n.*, r.decision = 'deliver' as in_app, case when r.decision = 'suppress' then r.reason end as suppressed,
-         m.decision = 'deliver' as emailed, m.decision as email_decision, m.reason as email_reason,
-         case when m.decision = 'suppress' then m.reason end as email_suppressed
+  -- each created row with its item's routes; its item is the first one with its external_id (a repeat
+  -- later in the batch is a duplicate)
+  select n.*, r.in_app_decisions[i.ord] = 'deliver' as in_app,
+         case when r.in_app_decisions[i.ord] = 'suppress' then r.in_app_reasons[i.ord] end as suppressed,
+         r.email_decisions[i.ord] = 'deliver' as emailed, r.email_decisions[i.ord] as email_decision,
+         r.email_reasons[i.ord] as email_reason,
+         case when r.email_decisions[i.ord] = 'suppress' then r.email_reasons[i.ord] end as email_suppressed
   from n
-  join firsts f on f.external_id = n.external_id
-  join routes r on r.channel = 'in_app' and r.ord = f.ord
-  join routes m on m.channel = 'email' and m.ord = r.ord
+  cross join routed r
+  cross join lateral (select array_position(:external_ids::text[], n.external_id) as ord) i
 ),
 s as (
   insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
@@ -73,7 +79,7 @@ e as (
                                     else jsonb_build_array(jsonb_build_object('channel', 'email', 'reason', n.email_suppressed)) end,
                  'email', jsonb_build_object('decision', n.email_decision, 'reason', n.email_reason)),
                null, null, n.in_app)::oriva.new_event
-    from created n cross join lateral (select a.name, a.icon_url from oriva.apps a where a.id = n.app_id) a))
+    from created n cross join (select a.name, a.icon_url from oriva.apps a where a.id = :app_id) a))
 ),
 jobs as (
   select count(*) as enqueued

@@ -71,7 +71,8 @@ await migrateDatabase(url);
 
 t.test('the conversion ran', async (t) => {
   t.match(appliedBefore, /^000016\b/, 'the database was set up at the migration before the conversion');
-  t.match(await newestApplied(), /^000017\b/, 'then the conversion was applied');
+  const { rows: conversion } = await owner.query(`select 1 from graphile_migrate.migrations where filename like '000017%'`);
+  t.equal(conversion.length, 1, 'then the conversion was applied (and any migration committed after it)');
   const { rows: kind } = await owner.query<{ relkind: string }>(`select relkind from pg_class where oid = 'oriva.platform_events'::regclass`);
   t.same(kind, [{ relkind: 'p' }], 'platform_events is partitioned');
   t.equal(await dumpSchema(system), readFileSync(fromRoot('sql', 'schema.sql'), 'utf8'), 'the schema is the one sql/schema.sql shows (as a fresh database gets it)');
