@@ -19,6 +19,7 @@ import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CORE_ONLY = process.env.API_BENCH_ONLY === 'core';
 const CONCURRENCY = 32;
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const UNLIMITED = '10000000';
@@ -111,59 +112,64 @@ try {
   console.log(`POST notification max (${CONCURRENCY} concurrent): ${max.perSecond.toFixed(0)} req/s, ${show(max)}; server CPU ${(maxCpu / SECONDS * 100).toFixed(0)}% of a core`);
   console.log(`  ratio to direct SQL: ${(ratio * 100).toFixed(0)}% (target ≥ 50%) ${ratio >= 0.5 ? 'OK' : 'MISSED'}`);
 
-  // 2b. Group commit (issue 19): the same load on the server whose creates each commit alone, then
-  // the main one again, so drift hits both alike.
-  alone = loadClient(uncoalesced.url);
-  await openLoad(alone, { rate: 500, seconds: 1 }, post);
-  before = uncoalesced.cpu();
-  const single = await closedLoad(alone, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
-  const singleCpu = uncoalesced.cpu() - before;
-  const again = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
-  const grouped = (max.perSecond + again.perSecond) / 2;
-  console.log(`POST notification max, every create committing alone (GROUP_COMMIT=false): ${single.perSecond.toFixed(0)} req/s, ${show(single)}; server CPU ${(singleCpu / SECONDS * 100).toFixed(0)}%`);
-  console.log(`  group commit (mean of the runs before and after: ${max.perSecond.toFixed(0)}, ${again.perSecond.toFixed(0)}): ${(grouped / single.perSecond).toFixed(2)}× (target ≥ 2,500 req/s or ≥ 2.5×) ${grouped >= 2500 || grouped / single.perSecond >= 2.5 ? 'OK' : 'MISSED'}`);
-  let events = 0;
-  const event = (): LoadRequest => ({
-    method: 'POST', path: '/api/v1/apps/bench-app/events', headers,
-    body: JSON.stringify({ event_category: 'session', event_type: 'started', entity_type: 'session', entity_id: `s-${events++}`, user_id: 'bench_user' }),
-  });
-  const eventsGrouped = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, event);
-  const eventsAlone = await closedLoad(alone, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, event);
-  console.log(`POST event max: ${eventsGrouped.perSecond.toFixed(0)} req/s grouped, ${eventsAlone.perSecond.toFixed(0)} req/s alone (${(eventsGrouped.perSecond / eventsAlone.perSecond).toFixed(2)}×); p99 ${eventsGrouped.p99} / ${eventsAlone.p99} ms`);
+  // API_BENCH_ONLY=core skips 2b and 3: the phases the API bench had before part two (the same
+  // load before the fixed rates and the batch), to compare the write path with an older tree.
+  if (!CORE_ONLY) {
+    // 2b. Group commit (issue 19): the same load on the server whose creates each commit alone, then
+    // the main one again, so drift hits both alike.
+    alone = loadClient(uncoalesced.url);
+    await openLoad(alone, { rate: 500, seconds: 1 }, post);
+    before = uncoalesced.cpu();
+    const single = await closedLoad(alone, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
+    const singleCpu = uncoalesced.cpu() - before;
+    const again = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS }, post);
+    const grouped = (max.perSecond + again.perSecond) / 2;
+    console.log(`POST notification max, every create committing alone (GROUP_COMMIT=false): ${single.perSecond.toFixed(0)} req/s, ${show(single)}; server CPU ${(singleCpu / SECONDS * 100).toFixed(0)}%`);
+    console.log(`  group commit (mean of the runs before and after: ${max.perSecond.toFixed(0)}, ${again.perSecond.toFixed(0)}): ${(grouped / single.perSecond).toFixed(2)}× (target ≥ 2,500 req/s or ≥ 2.5×) ${grouped >= 2500 || grouped / single.perSecond >= 2.5 ? 'OK' : 'MISSED'}`);
+    let events = 0;
+    const event = (): LoadRequest => ({
+      method: 'POST', path: '/api/v1/apps/bench-app/events', headers,
+      body: JSON.stringify({ event_category: 'session', event_type: 'started', entity_type: 'session', entity_id: `s-${events++}`, user_id: 'bench_user' }),
+    });
+    const eventsGrouped = await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, event);
+    const eventsAlone = await closedLoad(alone, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, event);
+    console.log(`POST event max: ${eventsGrouped.perSecond.toFixed(0)} req/s grouped, ${eventsAlone.perSecond.toFixed(0)} req/s alone (${(eventsGrouped.perSecond / eventsAlone.perSecond).toFixed(2)}×); p99 ${eventsGrouped.p99} / ${eventsAlone.p99} ms`);
 
-  // 3. With a stored preference document (issue 14): creates for prefs_user against creates for
-  // bench_user (no document), interleaved in rounds so that drift in the machine hits both alike.
-  const postFor = (userId: string) => (): LoadRequest =>
-    ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`bench-${posted++}`, userId)) });
-  const rounds = 3;
-  let withoutDocument = 0;
-  let withDocument = 0;
-  for (let round = 0; round < rounds; round++) {
-    withoutDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
-    withDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('prefs_user'))).perSecond / rounds;
-  }
-  const preferenceRatio = withDocument / withoutDocument;
-  console.log(`POST notification max, user with a stored preference document: ${withDocument.toFixed(0)} req/s; without one: ${withoutDocument.toFixed(0)} req/s (${rounds} interleaved rounds)`);
-  console.log(`  ratio: ${(preferenceRatio * 100).toFixed(0)}% (target ≥ 90%) ${preferenceRatio >= 0.9 ? 'OK' : 'MISSED'}`);
+    // 3. With a stored preference document (issue 14): creates for prefs_user against creates for
+    // bench_user (no document), interleaved in rounds so that drift in the machine hits both alike.
+    const postFor = (userId: string) => (): LoadRequest =>
+      ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`bench-${posted++}`, userId)) });
+    const rounds = 3;
+    let withoutDocument = 0;
+    let withDocument = 0;
+    for (let round = 0; round < rounds; round++) {
+      withoutDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
+      withDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('prefs_user'))).perSecond / rounds;
+    }
+    const preferenceRatio = withDocument / withoutDocument;
+    console.log(`POST notification max, user with a stored preference document: ${withDocument.toFixed(0)} req/s; without one: ${withoutDocument.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+    console.log(`  ratio: ${(preferenceRatio * 100).toFixed(0)}% (target ≥ 90%) ${preferenceRatio >= 0.9 ? 'OK' : 'MISSED'}`);
 
-  // 3b. A user whose email channel delivers (issue 15) against one without an address, interleaved.
-  let withoutEmail = 0;
-  let withEmail = 0;
-  for (let round = 0; round < rounds; round++) {
-    withoutEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
-    withEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('email_user'))).perSecond / rounds;
+    // 3b. A user whose email channel delivers (issue 15) against one without an address, interleaved.
+    let withoutEmail = 0;
+    let withEmail = 0;
+    for (let round = 0; round < rounds; round++) {
+      withoutEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
+      withEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('email_user'))).perSecond / rounds;
+    }
+    console.log(`POST notification max, one user with an email address (a pending email + the digest job per create): ${withEmail.toFixed(0)} req/s; without: ${withoutEmail.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+    console.log(`  ratio: ${((withEmail / withoutEmail) * 100).toFixed(0)}% (one hot user: the creates queue on that user's digest job row; no target)`);
+    let spreadWithout = 0;
+    let spreadWith = 0;
+    const spread = (prefix: string) => { let k = 0; return () => postFor(`${prefix}${k++ % 1000}`)(); };
+    for (let round = 0; round < rounds; round++) {
+      spreadWithout += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('plain_'))).perSecond / rounds;
+      spreadWith += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('mail_'))).perSecond / rounds;
+    }
+    console.log(`POST notification max over 1,000 users with an email address: ${spreadWith.toFixed(0)} req/s; 1,000 without: ${spreadWithout.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+    console.log(`  ratio: ${((spreadWith / spreadWithout) * 100).toFixed(0)}% (the email step's cost on the write path; no target)`);
+
   }
-  console.log(`POST notification max, one user with an email address (a pending email + the digest job per create): ${withEmail.toFixed(0)} req/s; without: ${withoutEmail.toFixed(0)} req/s (${rounds} interleaved rounds)`);
-  console.log(`  ratio: ${((withEmail / withoutEmail) * 100).toFixed(0)}% (one hot user: the creates queue on that user's digest job row; no target)`);
-  let spreadWithout = 0;
-  let spreadWith = 0;
-  const spread = (prefix: string) => { let k = 0; return () => postFor(`${prefix}${k++ % 1000}`)(); };
-  for (let round = 0; round < rounds; round++) {
-    spreadWithout += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('plain_'))).perSecond / rounds;
-    spreadWith += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('mail_'))).perSecond / rounds;
-  }
-  console.log(`POST notification max over 1,000 users with an email address: ${spreadWith.toFixed(0)} req/s; 1,000 without: ${spreadWithout.toFixed(0)} req/s (${rounds} interleaved rounds)`);
-  console.log(`  ratio: ${((spreadWith / spreadWithout) * 100).toFixed(0)}% (the email step's cost on the write path; no target)`);
 
   // 4. Fixed arrival rates (open model): evenly spaced requests, latency from each scheduled start.
   for (const rate of [250, 500, 1000]) {

@@ -57,11 +57,17 @@ create function oriva.add_job(identifier text, payload json, run_at timestamp wi
 
 create function oriva.app_may_reach(app_id text, user_id text, install_required boolean) returns boolean
   language sql stable
+  as $$ select exists (select 1 from oriva.app_reachable_users(app_id, array[user_id], install_required)) $$;
+
+create function oriva.app_reachable_users(app_id text, user_ids text[], install_required boolean) returns SETOF text
+  language sql stable
   as $$
-    select not install_required
-        or exists (select 1 from oriva.apps a where a.id = app_may_reach.app_id and a.is_platform)
-        or exists (select 1 from oriva.app_installations i
-                    where i.user_id = app_may_reach.user_id and i.app_id = app_may_reach.app_id)
+    select u.user_id
+      from unnest(user_ids) as u (user_id)
+     where not install_required
+        or exists (select 1 from oriva.apps a where a.id = app_reachable_users.app_id and a.is_platform)
+        or u.user_id in (select i.user_id from oriva.app_installations i
+                          where i.app_id = app_reachable_users.app_id and i.user_id = any(user_ids))
   $$;
 
 create function oriva.archive_event_partition(p_cutoff timestamp with time zone) returns bigint
@@ -580,7 +586,8 @@ create function oriva.route_notifications(app_id text, user_ids text[], notifica
   language sql stable
   as $$
     with recipients as (
-      select r.ord, r.user_id, oriva.app_may_reach(route_notifications.app_id, r.user_id, install_required) as reachable
+      select r.ord, r.user_id,
+             r.user_id in (select u from oriva.app_reachable_users(route_notifications.app_id, user_ids, install_required) u) as reachable
         from unnest(user_ids) with ordinality as r (user_id, ord)
     ),
     preferred as (

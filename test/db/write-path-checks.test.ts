@@ -35,7 +35,7 @@ t.test('oriva.user_id accepts exactly what the API pattern accepts', async (t) =
   const values = corpus('AaZz09_.:@-' + near);
   const { rows } = await client.query<{ v: string; ok: boolean }>('select v, pg_temp.is_user_id(v) as ok from unnest($1::text[]) as v', [values]);
   const { rows: [domain] } = await client.query<{ def: string }>(`select pg_get_constraintdef(oid) as def from pg_constraint where contypid = 'oriva.user_id'::regtype`);
-  t.notMatch(domain.def, /~/, 'no regular expression');
+  t.notMatch(domain!.def, /~/, 'no regular expression');
   const disagree = rows.filter((r) => r.ok !== pattern.test(r.v));
   t.same(disagree, [], `${rows.length} values, ${rows.filter((r) => r.ok).length} accepted`);
   t.ok(rows.some((r) => r.ok) && rows.some((r) => !r.ok), 'the corpus has values on both sides');
@@ -47,7 +47,7 @@ for (const column of ['event_category', 'event_type'] as const) {
     const { rows: [constraint] } = await db.owner.query<{ def: string }>(
       `select pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'oriva.platform_events'::regclass and conname = $1`,
       [`platform_events_${column}_check`]);
-    const expression = /^CHECK \((.*)\)$/s.exec(constraint.def)![1];
+    const expression = /^CHECK \((.*)\)$/s.exec(constraint!.def)![1];
     t.notMatch(expression, /~/, 'no regular expression');
     const values = corpus('abyz09_'.repeat(3) + near);
     // A check passes unless its expression is false; evaluated over the corpus with the column's name.
