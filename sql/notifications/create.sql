@@ -37,16 +37,18 @@ n as (
   returning *
 ),
 routed as (
-  -- every item's in_app and email decision and reason, as arrays in item order (one recipient per item)
+  -- every item's in_app and email decision and reason, as arrays in item order (one recipient per
+  -- item); and each external_id's first item (a repeat later in the batch is a duplicate), looked up
+  -- by key (an object keeps the last value given for a key: hence descending)
   select array_agg(decision order by ord) filter (where channel = 'in_app') as in_app_decisions,
          array_agg(reason order by ord) filter (where channel = 'in_app') as in_app_reasons,
          array_agg(decision order by ord) filter (where channel = 'email') as email_decisions,
-         array_agg(reason order by ord) filter (where channel = 'email') as email_reasons
+         array_agg(reason order by ord) filter (where channel = 'email') as email_reasons,
+         (select jsonb_object_agg(external_id, ord order by ord desc) from input) as first_ords
   from routes
 ),
 created as (
-  -- each created row with its item's routes; its item is the first one with its external_id (a repeat
-  -- later in the batch is a duplicate)
+  -- each created row with its item's routes (its item: the first one with its external_id)
   select n.*, r.in_app_decisions[i.ord] = 'deliver' as in_app,
          case when r.in_app_decisions[i.ord] = 'suppress' then r.in_app_reasons[i.ord] end as suppressed,
          r.email_decisions[i.ord] = 'deliver' as emailed, r.email_decisions[i.ord] as email_decision,
@@ -54,7 +56,7 @@ created as (
          case when r.email_decisions[i.ord] = 'suppress' then r.email_reasons[i.ord] end as email_suppressed
   from n
   cross join routed r
-  cross join lateral (select array_position(:external_ids::text[], n.external_id) as ord) i
+  cross join lateral (select (r.first_ords ->> n.external_id)::bigint as ord) i
 ),
 s as (
   insert into oriva.notification_state (notification_id, app_id, user_id, expires_at)
