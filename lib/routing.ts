@@ -19,7 +19,7 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 /**
  * Why a channel delivers, skips, is suppressed, or refuses. A refusal comes from a rule about the
- * recipient (oriva.app_may_reach: the installation rule) and refuses every channel: nothing is
+ * recipient (oriva.app_reachable_users: the installation rule) and refuses every channel: nothing is
  * written. A suppression comes from the user's preferences: the notification is stored, but not
  * delivered on that channel (in_app: no feed entry, no count, nothing on the user's stream).
  */

@@ -55,10 +55,6 @@ create function oriva.add_job(identifier text, payload json, run_at timestamp wi
                                    max_attempts := max_attempts);
   $$;
 
-create function oriva.app_may_reach(app_id text, user_id text, install_required boolean) returns boolean
-  language sql stable
-  as $$ select exists (select 1 from oriva.app_reachable_users(app_id, array[user_id], install_required)) $$;
-
 create function oriva.app_reachable_users(app_id text, user_ids text[], install_required boolean) returns SETOF text
   language sql stable
   as $$

@@ -1,16 +1,17 @@
 --! Previous: sha1:009249e352dcac27e45843b644290639ed578108
---! Hash: sha1:6cb06e9aad3fdb0719c60d8f91f68b54a3ffd114
---! Message: The installation rule for many users at once: oriva.app_reachable_users (one index scan over a batch's users), app_may_reach defined through it, the routing step asks it once per batch
+--! Hash: sha1:c19d032b07ed027431fefb91796943372916ea39
+--! Message: The installation rule for many users at once: oriva.app_reachable_users (one index scan over the users of a batch, a group of events or a topic subscription); the routing step, the event insert and topic subscriptions ask it once per statement; app_may_reach (once per item) dropped
 
 --! split: 1-current.sql
--- The installation rule (issue 13) for many users at once: the routing step asked it once per item
--- (an index probe each, and the platform-app probe each time); a batch now asks once, with one
--- index scan over the batch's users. app_may_reach, the rule for one user (events, topic
--- subscriptions), is defined through it, so the rule stays written once.
+-- The installation rule (issue 13) for many users at once. oriva.app_may_reach answered for one user
+-- and the routing step asked it once per item (an index probe each, and the platform-app probe each
+-- time); a batch now asks once, with one index scan over the batch's users. The grouped event
+-- insert and topic subscriptions ask it the same way, so app_may_reach has no caller left and goes:
+-- the rule stays written once.
 
 -- Which of these users may this app reach? Every one when install_required is off
 -- (INSTALL_REQUIRED=false) or the app is a platform app; else those who installed it.
-create function oriva.app_reachable_users(app_id text, user_ids text[], install_required boolean) returns setof text
+create or replace function oriva.app_reachable_users(app_id text, user_ids text[], install_required boolean) returns setof text
   language sql stable
   as $$
     select u.user_id
@@ -21,10 +22,7 @@ create function oriva.app_reachable_users(app_id text, user_ids text[], install_
                           where i.app_id = app_reachable_users.app_id and i.user_id = any(user_ids))
   $$;
 
--- May this app reach this user?
-create or replace function oriva.app_may_reach(app_id text, user_id text, install_required boolean) returns boolean
-  language sql stable
-  as $$ select exists (select 1 from oriva.app_reachable_users(app_id, array[user_id], install_required)) $$;
+drop function if exists oriva.app_may_reach(text, text, boolean);
 
 create or replace function oriva.route_notifications(app_id text, user_ids text[], notification_types text[], categories text[], install_required boolean) returns SETOF oriva.route
   language sql stable

@@ -1,6 +1,6 @@
 // Installations (issue 13): PUT/DELETE /users/:userId/apps/:appId (the user or a platform app),
 // GET /users/:userId/apps (the user's installed apps) and GET /apps/:appId/installations (an app's
-// own users). The installation rule itself is part of the routing step (oriva.app_may_reach).
+// own users). The installation rule itself is part of the routing step (oriva.app_reachable_users).
 import type Router from '@koa/router';
 import { callerKey, type Caller } from '../../lib/callers.js';
 import { run } from '../../lib/db.js';

@@ -1,6 +1,6 @@
 -- Events an app publishes: one, or several single creates sharing a transaction
 -- (server/group-commit.ts). Each event_data.source is set by the caller to the app's id. An event
--- whose user the installation rule (oriva.app_may_reach) says the app may not reach is not written:
+-- whose user the installation rule (oriva.app_reachable_users) says the app may not reach is not written:
 -- its row comes back with a null id. One row per input, in input order (ord).
 with input as (
   select *
@@ -12,7 +12,7 @@ with input as (
 reachable as (
   select input.*, row_number() over (order by ord) as n
     from input
-   where oriva.app_may_reach(:app_id, user_id, :install_required)
+   where user_id in (select u from oriva.app_reachable_users(:app_id, :user_ids::text[], :install_required) u)
 ),
 -- record_events inserts in array order and seq is taken row by row as inserted: the n-th event by seq
 -- is the n-th reachable input.

@@ -5,7 +5,8 @@ with input as (
   select distinct u.user_id from unnest(:user_ids::text[]) as u (user_id)
 ),
 refused as (
-  select i.user_id from input i where not oriva.app_may_reach(:app_id, i.user_id, :install_required)
+  select i.user_id from input i
+   where i.user_id not in (select u from oriva.app_reachable_users(:app_id, :user_ids::text[], :install_required) u)
 ),
 added as (
   insert into oriva.topic_subscriptions (app_id, topic, user_id)
