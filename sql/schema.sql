@@ -770,6 +770,9 @@ create function oriva.tg_email_deliveries__count() returns trigger
   set TimeZone = UTC
   as $$
 begin
+  if not exists (select 1 from new_rows d where d.status in ('sent', 'failed', 'bouncing')) then
+    return null;
+  end if;
   insert into oriva.notification_stats_hourly as s
     (app_id, hour, notification_type, category, emails_sent, emails_failed)
   select n.app_id, date_trunc('hour', n.created_at), n.notification_type, n.category,
