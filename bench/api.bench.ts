@@ -1,7 +1,8 @@
 // npm run bench -- api: the REST API's write path and feed, against references measured in the
 // same run on the same Postgres (DESIGN §7). The server runs in its own process (as in
 // production); bench/load.ts drives it at fixed arrival rates (open model) and closed at a fixed
-// concurrency for the maximum. synchronous_commit stays on.
+// concurrency for the maximum. synchronous_commit stays on. API_BENCH_ONLY=core runs only the
+// phases this bench had before part two (for comparing the write path with an older tree).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
