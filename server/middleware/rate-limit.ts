@@ -6,6 +6,7 @@
 import type { Context, Middleware } from 'koa';
 import ratelimit from 'koa-ratelimit';
 import type { Config } from '../../lib/config.js';
+import { Coalescer } from '../../lib/coalesce.js';
 import { run, type Pool } from '../../lib/db.js';
 import { AppError } from '../../lib/errors.js';
 import { sqlFile } from '../../lib/sql.js';
@@ -25,6 +26,8 @@ async function takeOnce(pool: Pool, key: string, durationMs: number, max: number
 }
 
 interface Waiting {
+  durationMs: number;
+  max: number;
   cost: number;
   resolve: (taken: Taken) => void;
   reject: (err: unknown) => void;
@@ -33,49 +36,36 @@ interface Waiting {
 /**
  * Takes of one key share a call (the hot row is one app's counter: with group commit, its update was
  * the one round trip left per create). While a take of a key is in flight, the next ones wait and go
- * to Postgres together, their costs summed; each is answered with the hits left before its own, in
- * arrival order — what it would have got one after another. When the sum does not fit (near the
- * limit), they are taken one by one, so each gets exactly its own answer.
+ * to Postgres together (lib/coalesce.ts), their costs summed; each is answered with the hits left
+ * before its own, in arrival order — what it would have got one after another. When the sum does not
+ * fit (near the limit), they are taken one by one, so each gets exactly its own answer.
  */
 export class HitTaker {
-  private readonly queues = new Map<string, Waiting[]>();
+  private readonly takes: Coalescer<Waiting>;
 
-  constructor(private readonly pool: Pool) {}
-
-  take(key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
-    return new Promise<Taken>((resolve, reject) => {
-      const queue = this.queues.get(key);
-      if (queue) {
-        queue.push({ cost, resolve, reject });
-        return;
+  constructor(pool: Pool) {
+    this.takes = new Coalescer<Waiting>(async (key, batch) => {
+      const { durationMs, max } = batch[0]!;
+      try {
+        const total = batch.reduce((sum, w) => sum + w.cost, 0);
+        const taken = await takeOnce(pool, key, durationMs, max, total);
+        if (batch.length === 1 || taken.remaining >= total) {
+          let remaining = taken.remaining;
+          for (const w of batch) {
+            w.resolve({ remaining, resetMs: taken.resetMs });
+            remaining -= w.cost;
+          }
+        } else {
+          for (const w of batch) w.resolve(await takeOnce(pool, key, durationMs, max, w.cost));
+        }
+      } catch (err) {
+        for (const w of batch) w.reject(err);
       }
-      this.queues.set(key, []);
-      void this.run(key, durationMs, max, [{ cost, resolve, reject }]);
     });
   }
 
-  private async run(key: string, durationMs: number, max: number, batch: Waiting[]): Promise<void> {
-    try {
-      const total = batch.reduce((sum, w) => sum + w.cost, 0);
-      const taken = await takeOnce(this.pool, key, durationMs, max, total);
-      if (batch.length === 1 || taken.remaining >= total) {
-        let remaining = taken.remaining;
-        for (const w of batch) {
-          w.resolve({ remaining, resetMs: taken.resetMs });
-          remaining -= w.cost;
-        }
-      } else {
-        for (const w of batch) w.resolve(await takeOnce(this.pool, key, durationMs, max, w.cost));
-      }
-    } catch (err) {
-      for (const w of batch) w.reject(err);
-    }
-    const next = this.queues.get(key)!;
-    if (next.length === 0) this.queues.delete(key);
-    else {
-      this.queues.set(key, []);
-      void this.run(key, durationMs, max, next);
-    }
+  take(key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
+    return new Promise<Taken>((resolve, reject) => this.takes.add(key, { durationMs, max, cost, resolve, reject }));
   }
 }
 
