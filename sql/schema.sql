@@ -852,12 +852,14 @@ begin
 end $$;
 
 create function oriva.tg_platform_events__seq_after_xid() returns trigger
-  language plpgsql volatile security definer
-  set search_path = pg_catalog
+  language plpgsql volatile
   as $$
+declare
+  -- first: the transaction's id (assigned here if this row is its first write)
+  v_xid xid8 := pg_catalog.pg_current_xact_id();
 begin
-  perform pg_current_xact_id();
-  new.seq := nextval('oriva.platform_events_seq_seq'::regclass);
+  -- then the seq (the identity default's value is replaced: seq stays monotonic, never dense)
+  new.seq := pg_catalog.nextval('oriva.platform_events_seq_seq'::regclass);
   return new;
 end $$;
 
