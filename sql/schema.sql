@@ -168,6 +168,7 @@ end $$;
 create function oriva.email_digest_claim(p_user text, p_lease_ms integer, p_stale_ms integer) returns TABLE(email_id uuid, address text, resend boolean, attempts integer, items jsonb)
   language plpgsql volatile
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_doc jsonb;
@@ -315,6 +316,7 @@ end $$;
 create function oriva.email_items(p_email uuid) returns jsonb
   language sql stable
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
   as $$
     select coalesce(jsonb_agg(jsonb_build_object(
              'id', n.id, 'app_name', a.name, 'app_icon', a.icon_url, 'title', n.title, 'body', n.body,
@@ -510,6 +512,7 @@ create function oriva.preference_suppression(document jsonb, app_id text, notifi
 create function oriva.quiet_hours_at(quiet_hours jsonb, at timestamp with time zone) returns TABLE(in_quiet boolean, quiet_until timestamp with time zone)
   language sql stable
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
   as $$
   with q as (
     select (quiet_hours->>'start')::time as starts, (quiet_hours->>'end')::time as ends, quiet_hours->>'timezone' as zone
