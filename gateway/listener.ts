@@ -9,7 +9,7 @@
 //   1. bound: in one statement, read max(seq) in the statement's snapshot, then take a fresh xid
 //      (the fence). A transaction holding an uncommitted seq s <= max_seq had its xid before s was
 //      allocated (the trigger _010_seq_after_xid on oriva.platform_events makes sure of that:
-//      oriva.tg_platform_events__seq_after_xid, migration 000002, in sql/schema.sql), s was allocated
+//      oriva.tg_platform_events__seq_after_xid, migrations 000002 and 000021, in sql/schema.sql), s was allocated
 //      before max_seq, which committed before our snapshot, which precedes the fence: so its xid < fence.
 //   2. settle: wait until no transaction older than the fence that could write an event runs
 //      (sql/events/writers_settled.sql: sessions of this database with access to schema oriva),
