@@ -1,0 +1,127 @@
+// npx tsx bench/compare-trees.ts <other checkout>: the API's write path of this tree against
+// another checkout of this repository (say an older commit: `git worktree add ../before <commit>`
+// and `npm ci` there), both servers running side by side on one Postgres, each on its own database,
+// the same loads alternating between them in short rounds (the order flips every round). On a
+// shared 2-core host whose speed drifts by tens of percent within minutes, a run of one tree and
+// then the other compares two different machines; per-round ratios of side-by-side rounds do not.
+// Prints each load's median and the median of the per-round ratios (this tree ÷ the other).
+// COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { createMigratedDatabase, dropDatabase, releaseScratchServer, scratchServer } from '../lib/dev/scratch.js';
+import { freePort } from '../lib/listen.js';
+import { fromRoot } from '../lib/paths.js';
+import { BENCH_SECRETS_KEY } from './database.js';
+import { closedLoad, loadClient, openLoad, type LoadRequest } from './load.js';
+
+const other = process.argv[2];
+if (!other) {
+  console.error('usage: npx tsx bench/compare-trees.ts <path of another checkout, with npm ci done>');
+  process.exit(2);
+}
+const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 10);
+const SECONDS = Number(process.env.COMPARE_SECONDS ?? 3);
+const LOADS = (process.env.COMPARE_LOADS ?? 'batch,max,rate500').split(',');
+const UNLIMITED = '10000000';
+const KNOWN_LOADS = ['batch', 'max', 'rate500'];
+if (LOADS.some((l) => !KNOWN_LOADS.includes(l))) {
+  console.error(`COMPARE_LOADS: a comma-separated list of ${KNOWN_LOADS.join(', ')}`);
+  process.exit(2);
+}
+
+interface Side {
+  name: string;
+  client: ReturnType<typeof loadClient>;
+  post: () => LoadRequest;
+  batch: () => LoadRequest;
+}
+
+const servers: ChildProcess[] = [];
+const databases: string[] = [];
+const { adminUrl, dataDir } = await scratchServer('oriva-compare');
+
+/** One tree's server on its own database, migrated and set up by that tree's own code. */
+async function startSide(root: string, name: string): Promise<Side> {
+  const scratch = (await import(resolve(root, 'lib/dev/scratch.ts'))) as { createMigratedDatabase: typeof createMigratedDatabase };
+  const apps = (await import(resolve(root, 'lib/apps.ts'))) as { createApp(db: pg.Pool, app: { id: string; name: string; platform: boolean }): Promise<{ api_key: string }> };
+  const database = `oriva_compare_${name}_${process.pid}`;
+  databases.push(database);
+  const url = await scratch.createMigratedDatabase(adminUrl, database);
+  const setup = new pg.Pool({ connectionString: url, max: 2 });
+  const app = await apps.createApp(setup, { id: 'bench-app', name: 'Bench App', platform: false });
+  // A tree with installations (issue 13): the bench user installed the app, as in the API bench.
+  const { rows: [installs] } = await setup.query(`select to_regclass('oriva.app_installations') is not null as exist`);
+  if (installs.exist) await setup.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app')`);
+  await setup.end();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'server/main.ts')], {
+    cwd: root,
+    env: {
+      ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00', SECRETS_KEY: BENCH_SECRETS_KEY,
+      LOG_LEVEL: 'warn', NODE_ENV: 'production',
+      RATE_LIMIT_NOTIFICATIONS: UNLIMITED, RATE_LIMIT_EVENTS: UNLIMITED, RATE_LIMIT_QUERIES: UNLIMITED, RATE_LIMIT_WEBHOOKS: UNLIMITED,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  servers.push(child);
+  const origin = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    if (await fetch(`${origin}/readyz`).then((r) => r.ok, () => false)) break;
+    if (tries > 150) throw new Error(`${name}'s server did not get ready`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const headers = { authorization: `Bearer ${app.api_key}`, 'content-type': 'application/json' };
+  const notification = (externalId: string) => ({
+    external_id: externalId, user_id: 'bench_user', notification_type: 'session_reminder',
+    title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', priority: 'high',
+    action_url: 'workbuddy://session/789', context_data: { session_id: 'session_789' },
+  });
+  let n = 0;
+  const side: Side = {
+    name,
+    client: loadClient(origin),
+    post: () => ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`p-${n++}`)) }),
+    batch: () => {
+      const b = n++;
+      return { method: 'POST', path: '/api/v1/apps/bench-app/notifications/batch', headers, body: JSON.stringify({ notifications: Array.from({ length: 100 }, (_, i) => notification(`b-${b}-${i}`)) }) };
+    },
+  };
+  await openLoad(side.client, { rate: 1000, seconds: 2 }, side.post); // warm-up
+  return side;
+}
+
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+try {
+  const here = await startSide(fromRoot(), 'here');
+  const there = await startSide(resolve(other), 'other');
+  const loads: Record<string, { unit: string; run: (s: Side) => Promise<number> }> = {
+    batch: { unit: 'notifications/s (batches of 100, 4 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 4, seconds: SECONDS }, s.batch)).perSecond * 100 },
+    max: { unit: 'req/s (POST notification, 32 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 32, seconds: SECONDS }, s.post)).perSecond },
+    rate500: { unit: 'ms p99 (POST notification at 500 req/s)', run: async (s) => (await openLoad(s.client, { rate: 500, seconds: SECONDS }, s.post)).p99 },
+  };
+  const figures = Object.fromEntries(LOADS.map((l) => [l, { here: [] as number[], other: [] as number[] }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? [there, here] : [here, there];
+    for (const load of LOADS) {
+      for (const side of order) figures[load]![side.name as 'here' | 'other'].push(await loads[load]!.run(side));
+    }
+    console.log(`round ${round + 1}: ${LOADS.map((l) => `${l} ${figures[l]!.here.at(-1)!.toFixed(1)} / ${figures[l]!.other.at(-1)!.toFixed(1)}`).join(', ')} (here / other)`);
+  }
+  console.log(`# here: ${fromRoot()}; other: ${resolve(other)}; ${ROUNDS} rounds of ${SECONDS} s per load`);
+  for (const load of LOADS) {
+    const { here: h, other: o } = figures[load]!;
+    const ratios = h.map((x, i) => x / o[i]!);
+    console.log(`${load}: median here ${median(h).toFixed(1)}, other ${median(o).toFixed(1)} ${loads[load]!.unit}; here ÷ other per round ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(3)}, here higher in ${ratios.filter((r) => r > 1).length} of ${ratios.length}`);
+  }
+} finally {
+  for (const server of servers) server.kill('SIGTERM');
+  await Promise.all(servers.filter((s) => s.exitCode === null).map((s) => new Promise((r) => s.once('exit', r))));
+  if (dataDir) await releaseScratchServer(dataDir);
+  else for (const database of databases) await dropDatabase(adminUrl, database);
+}
+process.exit(0);
