@@ -3,27 +3,24 @@
 // production); bench/load.ts drives it at fixed arrival rates (open model) and closed at a fixed
 // concurrency for the maximum. synchronous_commit stays on. API_BENCH_ONLY=core runs only the
 // phases this bench had before part two (for comparing the write path with an older tree).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../lib/apps.js';
 import { inTransaction, makePool } from '../lib/db.js';
-import { freePort } from '../lib/listen.js';
-import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
 import { insertNotifications, type ReadyNotification } from '../lib/notifications.js';
 import { normalise } from '../lib/preferences.js';
+import { BENCH_JWT_SECRET, benchNotification, spawnApiServer } from './api-server.js';
 import { processCpuSeconds } from './cpu.js';
-import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
+import { benchDatabase } from './database.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CORE_ONLY = process.env.API_BENCH_ONLY === 'core';
 const CONCURRENCY = 32;
-const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-00';
-const UNLIMITED = '10000000';
 
 const db = await benchDatabase();
 const system = makePool(db.url, { role: 'oriva_system', max: 4 });
@@ -68,28 +65,15 @@ try {
   // The server, in its own process; a second one with GROUP_COMMIT=false (every create commits alone,
   // the path before group commit) for the comparison in 2b.
   const spawnServer = async (env: Record<string, string>) => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], {
-      env: {
-        ...process.env, DATABASE_URL: db.url, PORT: String(port), JWT_SECRET, SECRETS_KEY: BENCH_SECRETS_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production',
-        RATE_LIMIT_NOTIFICATIONS: UNLIMITED, RATE_LIMIT_EVENTS: UNLIMITED, RATE_LIMIT_QUERIES: UNLIMITED, RATE_LIMIT_WEBHOOKS: UNLIMITED, ...env,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const { child, url } = await spawnApiServer(db.url, env);
     servers.push(child);
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(`${url}/readyz`);
     return { url, cpu: () => processCpuSeconds(child.pid!) };
   };
   const main = await spawnServer({});
   const uncoalesced = await spawnServer({ GROUP_COMMIT: 'false' });
   const { url, cpu } = main;
 
-  const notification = (externalId: string, userId = 'bench_user') => ({
-    external_id: externalId, user_id: userId, notification_type: 'session_reminder',
-    title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', priority: 'high',
-    action_url: 'workbuddy://session/789', context_data: { session_id: 'session_789' },
-  });
+  const notification = benchNotification;
   const headers = { authorization: appAuth, 'content-type': 'application/json' };
   let posted = 0;
   const post = (): LoadRequest => ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`bench-${posted++}`)) });
@@ -202,7 +186,7 @@ try {
   await owner.connect();
   await owner.query('vacuum analyze');
   await owner.end();
-  const token = await signUserToken(JWT_SECRET, 'feed_user', 3600);
+  const token = await signUserToken(BENCH_JWT_SECRET, 'feed_user', 3600);
   const feedRequest = (): LoadRequest => ({ method: 'GET', path: '/api/v1/users/feed_user/notifications?limit=50', headers: { authorization: `Bearer ${token}` } });
   const feed = await openLoad(client, { rate: 100, seconds: SECONDS }, feedRequest);
   console.log(`feed (user with 10,000 notifications, limit 50, exact unread_count) at 100 req/s: ${show(feed)}`);
@@ -229,18 +213,6 @@ async function closedLoop(concurrency: number, seconds: number, fn: () => Promis
     }
   }));
   return done / ((Date.now() - started) / 1000);
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not become ready at ${url}`);
 }
 
 /** fdatasync latency of 8 KB writes on the temp dir's disk (where the embedded Postgres lives). */

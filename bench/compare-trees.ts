@@ -6,13 +6,12 @@
 // then the other compares two different machines; per-round ratios of side-by-side rounds do not.
 // Prints each load's median and the median of the per-round ratios (this tree ÷ the other).
 // COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { createMigratedDatabase, dropDatabase, releaseScratchServer, scratchServer } from '../lib/dev/scratch.js';
-import { freePort } from '../lib/listen.js';
 import { fromRoot } from '../lib/paths.js';
-import { BENCH_SECRETS_KEY } from './database.js';
+import { benchNotification, spawnApiServer } from './api-server.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest } from './load.js';
 
 const other = process.argv[2];
@@ -23,7 +22,6 @@ if (!other) {
 const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 10);
 const SECONDS = Number(process.env.COMPARE_SECONDS ?? 3);
 const LOADS = (process.env.COMPARE_LOADS ?? 'batch,max,rate500').split(',');
-const UNLIMITED = '10000000';
 const KNOWN_LOADS = ['batch', 'max', 'rate500'];
 if (LOADS.some((l) => !KNOWN_LOADS.includes(l))) {
   console.error(`COMPARE_LOADS: a comma-separated list of ${KNOWN_LOADS.join(', ')}`);
@@ -54,37 +52,17 @@ async function startSide(root: string, name: string): Promise<Side> {
   const { rows: [installs] } = await setup.query(`select to_regclass('oriva.app_installations') is not null as exist`);
   if (installs.exist) await setup.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app')`);
   await setup.end();
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'server/main.ts')], {
-    cwd: root,
-    env: {
-      ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00', SECRETS_KEY: BENCH_SECRETS_KEY,
-      LOG_LEVEL: 'warn', NODE_ENV: 'production',
-      RATE_LIMIT_NOTIFICATIONS: UNLIMITED, RATE_LIMIT_EVENTS: UNLIMITED, RATE_LIMIT_QUERIES: UNLIMITED, RATE_LIMIT_WEBHOOKS: UNLIMITED,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const { child, url: origin } = await spawnApiServer(url, {}, root);
   servers.push(child);
-  const origin = `http://127.0.0.1:${port}`;
-  for (let tries = 0; ; tries++) {
-    if (await fetch(`${origin}/readyz`).then((r) => r.ok, () => false)) break;
-    if (tries > 150) throw new Error(`${name}'s server did not get ready`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
   const headers = { authorization: `Bearer ${app.api_key}`, 'content-type': 'application/json' };
-  const notification = (externalId: string) => ({
-    external_id: externalId, user_id: 'bench_user', notification_type: 'session_reminder',
-    title: 'Session starting in 10 minutes', body: 'Your session with Sarah starts soon', priority: 'high',
-    action_url: 'workbuddy://session/789', context_data: { session_id: 'session_789' },
-  });
   let n = 0;
   const side: Side = {
     name,
     client: loadClient(origin),
-    post: () => ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`p-${n++}`)) }),
+    post: () => ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(benchNotification(`p-${n++}`)) }),
     batch: () => {
       const b = n++;
-      return { method: 'POST', path: '/api/v1/apps/bench-app/notifications/batch', headers, body: JSON.stringify({ notifications: Array.from({ length: 100 }, (_, i) => notification(`b-${b}-${i}`)) }) };
+      return { method: 'POST', path: '/api/v1/apps/bench-app/notifications/batch', headers, body: JSON.stringify({ notifications: Array.from({ length: 100 }, (_, i) => benchNotification(`b-${b}-${i}`)) }) };
     },
   };
   await openLoad(side.client, { rate: 1000, seconds: 2 }, side.post); // warm-up
