@@ -1,6 +1,8 @@
-// The digest renderer on its own (worker/email/render.ts): what an app controls never becomes
-// markup, a header or a link that is not http(s). The same message over real SMTP is in email.test.ts.
+// The digest renderer and composer on their own (worker/email/render.ts, mime.ts): what an app
+// controls never becomes markup, a header or a link that is not http(s). The same message over real SMTP is in email.test.ts.
+import { simpleParser } from 'mailparser';
 import t from 'tap';
+import { composeDigest, parseSender } from '../../worker/email/mime.js';
 import { escapeHtml, headerText, linkable, renderDigest, subjectOf, type DigestItem } from '../../worker/email/render.js';
 
 const item = (fields: Partial<DigestItem> = {}): DigestItem => ({
@@ -58,4 +60,26 @@ t.test("a notification emailed on its own uses its template's email subject and 
   const digest = renderDigest('e2', 'u@example.com', [templated, item({ title: 'Other' })], options);
   t.equal(digest.subject, '2 new notifications from Work Buddy');
   t.notMatch(digest.html, '<p>Hi <b>Sam</b></p>');
+});
+
+t.test('the composed message (worker/email/mime.ts): parts, encoded words, one line per header', async (t) => {
+  const email = renderDigest('0b6c', 'u@example.com', [item({ title: 'Grüße from Zoë 🎉', body: 'Line one\nLine two' })], options);
+  const sender = parseSender('Oriva, Notifications <n@example.com>');
+  t.same(sender, { address: 'n@example.com', header: '"Oriva, Notifications" <n@example.com>' }, 'a name with a comma is quoted');
+  t.same(parseSender('Ørïva <n@example.com>').address, 'n@example.com');
+  t.same(parseSender('n@example.com'), { address: 'n@example.com', header: 'n@example.com' });
+  const raw = composeDigest({ ...email, to: 'u@example.com\r\nBcc: victim@example.com' }, parseSender('Ørïva <n@example.com>'), new Date('2026-12-01T10:00:00Z'));
+  t.notMatch(raw.replace(/\r\n/g, ''), /[\r\n]/, 'CRLF line endings only');
+  t.ok(raw.split('\r\n').every((line) => line.length <= 998), 'no line over 998 characters');
+  const mail = await simpleParser(raw);
+  t.equal(mail.subject, 'Work Buddy: Grüße from Zoë 🎉', 'a non-ASCII subject survives (RFC 2047)');
+  t.same(mail.from?.value, [{ address: 'n@example.com', name: 'Ørïva' }]);
+  t.equal(mail.headers.get('bcc'), undefined, 'a CR/LF in a header value never starts another header');
+  t.equal(mail.messageId, '<0b6c@n.example.com>');
+  t.equal(mail.date?.toISOString(), '2026-12-01T10:00:00.000Z');
+  t.equal(mail.text?.trim(), email.text.trim(), 'the text part, decoded');
+  t.equal(mail.html, email.html, 'the HTML part, decoded');
+  const list = mail.headers.get('list') as { unsubscribe?: { url?: string }; 'unsubscribe-post'?: { name?: string } };
+  t.equal(list.unsubscribe?.url, 'https://n.example.com/unsubscribe?token=abc');
+  t.equal(list['unsubscribe-post']?.name, 'List-Unsubscribe=One-Click');
 });

@@ -1,8 +1,9 @@
 // The email channel's sender: one SMTP send through nodemailer (a small pool of connections to
-// SMTP_URL), answered with a typed outcome like the webhook sender's — sent; retry (a 4xx reply, a
-// refused or dropped connection, a server slower than the timeout); bounce (a permanent 5xx reply:
-// the address does not take mail). Never throws.
+// SMTP_URL) of the message as mime.ts composed it, answered with a typed outcome like the webhook
+// sender's — sent; retry (a 4xx reply, a refused or dropped connection, a server slower than the
+// timeout); bounce (a permanent 5xx reply: the address does not take mail). Never throws.
 import nodemailer from 'nodemailer';
+import { composeDigest, parseSender } from './mime.js';
 import type { DigestEmail } from './render.js';
 
 export type EmailOutcome =
@@ -42,9 +43,9 @@ export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 
   return {
     async send(message) {
       try {
-        // base64 parts: encoded natively (quoted-printable is per character in JS); nothing in a
-        // message may make nodemailer read a file or fetch a URL
-        const info = await transport.sendMail({ ...message, textEncoding: 'base64', disableFileAccess: true, disableUrlAccess: true });
+        const sender = parseSender(message.from);
+        // sent as composed (raw): nodemailer adds nothing and reads no file or URL
+        const info = await transport.sendMail({ envelope: { from: sender.address, to: [message.to] }, raw: composeDigest(message, sender) });
         return { kind: 'sent', response: String(info.response ?? '') };
       } catch (err) {
         return outcomeOfError(err as SmtpError);
