@@ -171,86 +171,91 @@ create function oriva.email_digest_claim(p_user text, p_lease_ms integer, p_stal
   set plan_cache_mode = force_generic_plan
   as $$
 declare
-  v_doc jsonb;
   v_bounced timestamptz;
   v_online boolean;
   v_quiet boolean;
   v_until timestamptz;
   v_email uuid;
   v_address text;
-  v_next timestamptz;
-  v_ids uuid[];
   v_attempts integer;
-  v_reasons text[];
+  v_lease_until timestamptz;
+  v_items jsonb;
+  v_held boolean;
   v_lease interval := make_interval(secs => p_lease_ms / 1000.0);
 begin
   perform pg_advisory_xact_lock(hashtextextended('oriva.email_digest:' || p_user, 0));
 
-  select e.id, e.address, e.attempts into v_email, v_address, v_attempts
+  select e.id, e.address, e.attempts, e.lease_until into v_email, v_address, v_attempts, v_lease_until
     from oriva.emails e
-   where e.user_id = p_user and e.status = 'sending' and (e.lease_until is null or e.lease_until < now())
-   order by e.created_at
+   where e.user_id = p_user and e.status = 'sending'
+   order by (e.lease_until is null or e.lease_until < now()) desc,
+            case when e.lease_until is null or e.lease_until < now() then e.created_at end,
+            e.lease_until
    limit 1;
-  if v_email is not null then
+  if v_email is not null and (v_lease_until is null or v_lease_until < now()) then
     update oriva.emails set lease_until = now() + v_lease where id = v_email;
     return query select v_email, v_address, true, v_attempts, oriva.email_items(v_email);
     return;
-  end if;
-  select min(e.lease_until) into v_next from oriva.emails e where e.user_id = p_user and e.status = 'sending';
-  if v_next is not null then
-    -- another worker holds this user's digest (sending it, or it died mid-send): look again when its
-    -- lease ends — then it is sent (what is left gets scheduled) or it is resent from here
-    perform oriva.enqueue_email_digest(p_user, v_next, false);
+  elsif v_email is not null then
+    perform oriva.enqueue_email_digest(p_user, v_lease_until, false);
     return;
   end if;
 
-  select p.document, p.email_bounced_at into v_doc, v_bounced from oriva.user_preferences p where p.user_id = p_user;
-  v_address := v_doc #>> '{email,address}';
-  select exists (select 1 from oriva.gateway_connections c join oriva.gateway_instances i on i.id = c.instance_id
-                  where c.user_id = p_user and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0))
-    into v_online;
-  select q.in_quiet, q.quiet_until into v_quiet, v_until from oriva.quiet_hours_at(v_doc -> 'quiet_hours', now()) q;
+  select p.document #>> '{email,address}', p.email_bounced_at,
+         exists (select 1 from oriva.gateway_connections c join oriva.gateway_instances i on i.id = c.instance_id
+                  where c.user_id = p_user and i.heartbeat_at > now() - make_interval(secs => p_stale_ms / 1000.0)),
+         q.in_quiet, q.quiet_until
+    into v_address, v_bounced, v_online, v_quiet, v_until
+    from (values (p_user)) as u (user_id)
+    left join oriva.user_preferences p on p.user_id = u.user_id
+    cross join lateral oriva.quiet_hours_at(p.document -> 'quiet_hours', now()) q;
 
-  select coalesce(array_agg(x.notification_id), '{}'), coalesce(array_agg(x.reason), '{}') into v_ids, v_reasons
-    from (select d.notification_id,
-                 case when n.expires_at is not null and n.expires_at <= now() then 'expired'
-                      when not oriva.is_unread(st.status, null) then st.status
-                      -- online: they see it live (unless in_app was suppressed: then no state row)
-                      when v_online and st.status is not null then 'online'
-                      when v_address is null then 'no_address'
-                      when v_bounced is not null then 'bouncing'
-                      when v_quiet and n.priority <> 'urgent' and n.category <> 'security' then 'quiet_hours'
-                 end as reason
-            from oriva.email_deliveries d
-            join oriva.platform_notifications n on n.id = d.notification_id
-            left join oriva.notification_state s on s.notification_id = d.notification_id and s.user_id = d.user_id
-            cross join lateral (select case when n.user_id is null then coalesce(s.status, 'unread') else s.status end as status) st
-           where d.user_id = p_user and d.status = 'pending'
-             for update of d) x;
+  with due as (
+    select d.notification_id, n.app_id, n.title, n.body, n.action_url, n.action_label, n.priority, n.category, n.created_at,
+           case when n.expires_at is not null and n.expires_at <= now() then 'expired'
+                when not oriva.is_unread(st.status, null) then st.status
+                when v_online and st.status is not null then 'online'
+                when v_address is null then 'no_address'
+                when v_bounced is not null then 'bouncing'
+                when v_quiet and n.priority <> 'urgent' and n.category <> 'security' then 'quiet_hours'
+           end as reason
+      from oriva.email_deliveries d
+      join oriva.platform_notifications n on n.id = d.notification_id
+      left join oriva.notification_state s on s.notification_id = d.notification_id and s.user_id = d.user_id
+      cross join lateral (select case when n.user_id is null then coalesce(s.status, 'unread') else s.status end as status) st
+     where d.user_id = p_user and d.status = 'pending'
+       for update of d
+  ), email as (
+    insert into oriva.emails (user_id, address, lease_until)
+    select p_user, v_address, now() + v_lease where exists (select 1 from due where due.reason is null)
+    returning id
+  ), moved as (
+    update oriva.email_deliveries d
+       set status = case when due.reason is null then 'sending' when due.reason = 'quiet_hours' then 'pending' else 'skipped' end,
+           reason = case when due.reason = 'quiet_hours' then null else due.reason end,
+           due_at = case when due.reason = 'quiet_hours' then v_until else d.due_at end,
+           email_id = case when due.reason is null then (select id from email) else d.email_id end,
+           updated_at = now()
+      from due
+     where d.notification_id = due.notification_id and d.user_id = p_user
+  )
+  select (select id from email),
+         coalesce(jsonb_agg(jsonb_build_object(
+             'id', due.notification_id, 'app_name', a.name, 'app_icon', a.icon_url, 'title', due.title, 'body', due.body,
+             'action_url', due.action_url, 'action_label', due.action_label, 'priority', due.priority,
+             'category', due.category, 'created_at', due.created_at, 'email_subject', c.subject, 'email_html', c.html)
+             order by due.created_at desc, due.notification_id) filter (where due.reason is null), '[]'),
+         bool_or(due.reason = 'quiet_hours')
+    into v_email, v_items, v_held
+    from due
+    join oriva.apps a on a.id = due.app_id
+    left join oriva.notification_email_content c on c.notification_id = due.notification_id;
 
-  update oriva.email_deliveries d
-     set status = case when x.reason = 'quiet_hours' then 'pending' else 'skipped' end,
-         reason = case when x.reason = 'quiet_hours' then null else x.reason end,
-         due_at = case when x.reason = 'quiet_hours' then v_until else d.due_at end,
-         updated_at = now()
-    from unnest(v_ids, v_reasons) as x (notification_id, reason)
-   where d.notification_id = x.notification_id and d.user_id = p_user and x.reason is not null;
-
-  v_email := null;
-  if array_position(v_reasons, null) is not null then
-    insert into oriva.emails (user_id, address, lease_until) values (p_user, v_address, now() + v_lease)
-    returning id into v_email;
-    update oriva.email_deliveries d set status = 'sending', email_id = v_email, updated_at = now()
-      from unnest(v_ids, v_reasons) as x (notification_id, reason)
-     where d.notification_id = x.notification_id and d.user_id = p_user and x.reason is null;
-  end if;
-
-  select min(d.due_at) into v_next from oriva.email_deliveries d where d.user_id = p_user and d.status = 'pending';
-  if v_next is not null then
-    perform oriva.enqueue_email_digest(p_user, v_next, false);
+  if v_held then
+    perform oriva.enqueue_email_digest(p_user, v_until, false);
   end if;
   if v_email is not null then
-    return query select v_email, v_address, false, 0, oriva.email_items(v_email);
+    return query select v_email, v_address, false, 0, v_items;
   end if;
 end $$;
 
