@@ -310,12 +310,12 @@ begin
     from sent
    where d.email_id = sent.id;
 
-  perform oriva.enqueue_email_digest(p.user_id, greatest(p.next_due, now()), false)
-     from (select d.user_id, min(d.due_at) as next_due
-             from oriva.email_deliveries d
-            where d.status = 'pending'
-              and d.user_id in (select e.user_id from oriva.emails e where e.id = any(p_emails))
-            group by d.user_id) p;
+  perform oriva.enqueue_email_digest(u.user_id, greatest(pending.next_due, now()), false)
+     from (select distinct e.user_id from oriva.emails e where e.id = any(p_emails)) u
+     cross join lateral (select min(d.due_at) as next_due
+                           from oriva.email_deliveries d
+                          where d.user_id = u.user_id and d.status = 'pending') pending
+    where pending.next_due is not null;
 end $$;
 
 create function oriva.email_items(p_email uuid) returns jsonb
