@@ -7,6 +7,7 @@
 // profile of this process while the backlog drains (the worker's share of it), for chrome devtools.
 // Targets (DESIGN §7): ≥ 1,000 deliveries/s; event → first attempt p99 < 100 ms.
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -172,7 +173,7 @@ try {
             `with e as (insert into oriva.platform_events (app_id, user_id, event_category, event_type, entity_type, entity_id)
                         values ($1, 'user_1', 'notification', 'read', 'notification', $2) returning id)
              select oriva.webhook_delivery_id(w.id, e.id) as d from e, oriva.app_webhooks w where w.app_id = $1`,
-            [app.app_id, `lat-${i}`],
+            [app.app_id, randomUUID()],
           )
           .then(({ rows }) => inserted.set(idOf(rows[0]!), sentAt)),
       );

@@ -67,16 +67,20 @@ t.test('a success batch with a deleted webhook in it records the others instead 
   const gone = await insertWebhook(db.system, app.appId, { url: receiver.url('/batch-gone') });
   await db.system.query('delete from oriva.app_webhooks where id = $1', [gone.id]);
   await db.system.query('update oriva.app_webhooks set is_active = false where id = $1', [live.id]); // the running worker leaves it alone
-  const eventId = await insertEvent(db.system, app.appId, 'task.completed');
-  const row = (webhookId: string): AttemptRow => ({
-    webhook_id: webhookId, app_id: app.appId, event_id: eventId, delivery_id: `msg_${webhookId}`, event_type: 'task.completed',
-    payload: '{}', status_code: 200, response_body: 'ok', response_headers: null, delivery_attempt: 1, response_time_ms: 5,
-  });
+  const row = async (webhookId: string): Promise<AttemptRow> => {
+    const eventId = await insertEvent(db.system, app.appId, 'task.completed');
+    return {
+      webhook_id: webhookId, app_id: app.appId, event_id: eventId, delivery_id: `msg_${webhookId}_${eventId}`, event_type: 'task.completed',
+      payload: '{}', status_code: 200, response_body: 'ok', response_headers: null, delivery_attempt: 1, response_time_ms: 5,
+    };
+  };
+  const rows = [await row(live.id), await row(live.id), await row(gone.id)];
   const batcher = makeSuccessBatcher(db.system);
-  const results = await Promise.all([batcher.record(row(live.id)), batcher.record(row(gone.id))]);
-  t.same(results, [true, false], 'one batch: the live webhook recorded, the deleted one reported gone');
+  // the first is written at once; the other two gather meanwhile and are written together
+  const results = await Promise.all(rows.map((r) => batcher.record(r)));
+  t.same(results, [true, true, false], 'the live webhook recorded, the deleted one reported gone');
   const logged = await deliveryLog(db.system, live.id);
-  t.equal(logged.length, 1);
+  t.equal(logged.length, 2);
   t.match(logged[0], { success: true, status_code: 200 });
   t.same(await deliveryLog(db.system, gone.id), []);
 });

@@ -1,7 +1,11 @@
-// Successful attempts that finish at about the same time are recorded together in one statement
-// (one commit, one update of each webhook's counters). A task awaits the write of its batch before
-// it completes, so a recorded success is never lost: if the write fails, every task of the batch
-// fails and graphile-worker runs those attempts again (same webhook-id).
+// Successful attempts are recorded together in one statement (one commit, one update of each
+// webhook's counters and of the app's hourly stats row), one write in flight per worker process
+// (lib/coalesce.ts): the successes that finish while it runs are recorded together next. Several
+// writes in flight each took the webhook's row until their commit and queued behind one another.
+// A task awaits the write of its success before it completes, so a recorded success is never lost:
+// if the write fails, every task of the batch fails and graphile-worker runs those attempts again
+// (same webhook-id).
+import { Coalescer } from '../../lib/coalesce.js';
 import { run, type Pool } from '../../lib/db.js';
 import { sqlStatement } from '../../lib/sql.js';
 
@@ -35,29 +39,23 @@ export interface SuccessBatcher {
   record(row: AttemptRow): Promise<boolean>;
 }
 
-export function makeSuccessBatcher(pool: Pool, maxBatch = 200): SuccessBatcher {
-  let pending: { rows: AttemptRow[]; done: Promise<Set<string>> } | null = null;
+interface Success {
+  row: AttemptRow;
+  resolve: (recorded: boolean) => void;
+  reject: (err: unknown) => void;
+}
 
-  /** Writes the batch; the ids of the webhooks still there. */
-  const write = async (rows: AttemptRow[]) => {
-    const columns = Object.fromEntries(ATTEMPT_COLUMNS.map((column) => [column, rows.map((row) => row[column])])) as AttemptColumns;
-    const recorded = await run(pool, recordSuccesses, columns);
-    return new Set(recorded.map((row) => row.id));
-  };
-
+export function makeSuccessBatcher(pool: Pool): SuccessBatcher {
+  const writes = new Coalescer<Success>(async (_key, batch) => {
+    try {
+      const columns = Object.fromEntries(ATTEMPT_COLUMNS.map((column) => [column, batch.map((s) => s.row[column])])) as AttemptColumns;
+      const recorded = new Set((await run(pool, recordSuccesses, columns)).map((row) => row.id));
+      for (const s of batch) s.resolve(recorded.has(s.row.webhook_id));
+    } catch (err) {
+      for (const s of batch) s.reject(err);
+    }
+  });
   return {
-    record(row) {
-      if (!pending || pending.rows.length >= maxBatch) {
-        const rows: AttemptRow[] = [];
-        // Flush on the next turn of the event loop: whatever finished meanwhile joins the batch.
-        const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-          if (pending?.rows === rows) pending = null;
-          return write(rows);
-        });
-        pending = { rows, done };
-      }
-      pending.rows.push(row);
-      return pending.done.then((webhookIds) => webhookIds.has(row.webhook_id));
-    },
+    record: (row) => new Promise<boolean>((resolve, reject) => writes.add('successes', { row, resolve, reject })),
   };
 }
