@@ -118,3 +118,11 @@ t.test('a closed mailer answers retry; it does not throw', async (t) => {
   t.same(await mailer.send(message(2)), { kind: 'retry', error: 'error: the mailer is closed' });
   t.equal(server.messages.length, 1);
 });
+
+t.test('a From the composer cannot use answers retry with the reason; nothing is sent', async (t) => {
+  const server = await smtpServer(t);
+  const mailer = smtpMailer(server.url, 5_000);
+  t.teardown(() => mailer.close());
+  t.same(await mailer.send({ ...message(1), from: 'no address here' }), { kind: 'retry', error: 'the message could not be composed: not an email address: no address here' });
+  t.equal(server.connections, 0);
+});

@@ -104,9 +104,15 @@ export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 
 
   return {
     async send(message) {
-      const sender = parseSender(message.from);
-      const envelope = { from: sender.address, to: [message.to] };
-      const raw = composeDigest(message, sender);
+      let envelope: { from: string; to: string[] };
+      let raw: string;
+      try {
+        const sender = parseSender(message.from);
+        envelope = { from: sender.address, to: [message.to] };
+        raw = composeDigest(message, sender);
+      } catch (err) {
+        return { kind: 'retry', error: `the message could not be composed: ${(err as Error).message}` };
+      }
       for (let attempt = 1; ; attempt++) {
         let link: Link | undefined;
         try {
