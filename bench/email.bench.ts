@@ -3,7 +3,8 @@
 // with a backlog of users pending — each with an address, each sent one notification through the
 // create statement (which schedules the email and the user's digest job) before the worker starts.
 // Reference measured in the same run on the same Postgres: graphile-worker running the same count
-// of no-op jobs. Target (issue 15): ≥ 0.3× no-op jobs. synchronous_commit stays on.
+// of no-op jobs, before the backlog is made and again after the drain (the ratio is to their mean).
+// Target (issue 15): ≥ 0.3× no-op jobs. synchronous_commit stays on.
 import { fork } from 'node:child_process';
 import { cpuUsage } from 'node:process';
 import pg from 'pg';
@@ -37,19 +38,23 @@ try {
   const { rows: [settings] } = await admin.query(`select current_setting('synchronous_commit') as sc, version() as v`);
   console.log(`# Postgres: ${String(settings.v).split(',')[0]}, synchronous_commit=${settings.sc}; worker concurrency ${CONCURRENCY}; ${USERS} users pending`);
 
-  // --- reference: graphile-worker no-op jobs/s -------------------------------------------------
-  const noopPool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY + 4 });
-  noopPool.on('error', () => {});
-  let done = 0;
-  const noop: TaskList = { bench_noop: async () => void done++ };
-  await admin.query(`select graphile_worker.add_jobs(array(select row('bench_noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, $1)))`, [USERS]);
-  const noopStart = performance.now();
-  const runner = await runGraphile({ pgPool: noopPool, concurrency: CONCURRENCY, taskList: noop, noHandleSignals: true, pollInterval: 500, logger: new GraphileLogger(() => () => {}) });
-  while (done < USERS) await sleep(5);
-  const noopRate = USERS / ((performance.now() - noopStart) / 1000);
-  await runner.stop();
-  await noopPool.end();
-  console.log(`reference: graphile-worker no-op jobs   ${noopRate.toFixed(0)} jobs/s (${USERS} jobs)`);
+  // --- reference: graphile-worker no-op jobs/s, before the backlog and again after the drain ------
+  const noopRate = async () => {
+    const noopPool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY + 4 });
+    noopPool.on('error', () => {});
+    let done = 0;
+    const noop: TaskList = { bench_noop: async () => void done++ };
+    await admin.query(`select graphile_worker.add_jobs(array(select row('bench_noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, $1)))`, [USERS]);
+    const noopStart = performance.now();
+    const runner = await runGraphile({ pgPool: noopPool, concurrency: CONCURRENCY, taskList: noop, noHandleSignals: true, pollInterval: 500, logger: new GraphileLogger(() => () => {}) });
+    while (done < USERS) await sleep(5);
+    const rate = USERS / ((performance.now() - noopStart) / 1000);
+    await runner.stop();
+    await noopPool.end();
+    return rate;
+  };
+  const noopBefore = await noopRate();
+  console.log(`reference: graphile-worker no-op jobs   ${noopBefore.toFixed(0)} jobs/s (${USERS} jobs; measured again after the drain)`);
 
   // --- the backlog: USERS users with an address, one notification each (created as the API does) --
   await createApp(admin, { id: 'bench-app', name: 'Bench App' });
@@ -90,7 +95,12 @@ try {
   await worker.close();
   const { rows: [sent] } = await admin.query(`select count(*) filter (where status = 'sent')::int as sent, count(*)::int as n from oriva.emails`);
   const rate = (await accepted()) / seconds;
-  const ratio = rate / noopRate;
+  // The no-op rate moves by ±15% from one run to the next on a shared host while the email rate
+  // holds: the mean of the runs before and after the drain (as the API bench's group commit figure).
+  const noopAfter = await noopRate();
+  const reference = (noopBefore + noopAfter) / 2;
+  console.log(`reference again after the drain: ${noopAfter.toFixed(0)} jobs/s; mean ${reference.toFixed(0)} jobs/s`);
+  const ratio = rate / reference;
   const perEmail = (s: number) => `${((s / USERS) * 1e6).toFixed(0)} µs`;
   console.log(`CPU per email while draining: worker ${perEmail(cpuS)}, Postgres ${perEmail(postgresS)}, SMTP sink ${perEmail(sinkS)} (of ${perEmail(2 * seconds)} the 2 cores had)`);
   console.log(`digests (one email per user, ${USERS} users)   ${rate.toFixed(0)} emails/s in ${seconds.toFixed(2)} s = ${ratio.toFixed(2)} × no-op jobs (target ≥ 0.30: ${ratio >= 0.3 ? 'OK' : 'MISSED'}); ${sent.sent}/${sent.n} recorded sent; bench process CPU ${cpuS.toFixed(1)} s (${((cpuS / USERS) * 1e6).toFixed(0)} µs/email: the worker; the SMTP sink runs in its own process)`);
