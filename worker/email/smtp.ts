@@ -61,6 +61,8 @@ export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 
     if (!link.alive) return;
     link.alive = false;
     open -= 1;
+    const kept = idle.indexOf(link); // an idle one the server closed or timed out
+    if (kept >= 0) idle.splice(kept, 1);
     link.connection.close();
     waiting.shift()?.();
   };
@@ -78,13 +80,12 @@ export function smtpMailer(smtpUrl: string, timeoutMs: number, maxConnections = 
       link.connection.login(auth, (loginErr) => (loginErr ? fail(loginErr) : resolve(link)));
     });
   });
-  /** An idle connection, a new one while fewer than maxConnections are open, or the next one freed. */
+  /** An idle connection (only live ones are kept), a new one while fewer than maxConnections are open, or the next one freed. */
   const acquire = async (): Promise<Link> => {
     for (;;) {
       if (closed) throw new Error('the mailer is closed');
       const link = idle.pop();
-      if (link?.alive) return link;
-      if (link) continue;
+      if (link) return link;
       if (open < maxConnections) {
         open += 1;
         return connect();
