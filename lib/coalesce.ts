@@ -6,27 +6,41 @@
 // The server's group commit (server/group-commit.ts) is the same idea with several flushes in flight
 // and members that may not share one.
 
-/** Writes one key's gathered items; answers each item itself (the coalescer ignores its outcome). */
-export type Flush<T> = (key: string, items: T[]) => Promise<void>;
+/** Writes one key's gathered items: one answer per item, in order. A failure fails every item of the batch. */
+export type Flush<T, R> = (key: string, items: T[]) => Promise<R[]>;
 
-export class Coalescer<T> {
+interface Waiting<T, R> {
+  item: T;
+  resolve: (answer: R) => void;
+  reject: (err: unknown) => void;
+}
+
+export class Coalescer<T, R = void> {
   /** Keys with a write in flight, and the items gathered for their next one. */
-  private readonly gathering = new Map<string, T[]>();
+  private readonly gathering = new Map<string, Waiting<T, R>[]>();
 
-  constructor(private readonly flush: Flush<T>) {}
+  constructor(private readonly flush: Flush<T, R>) {}
 
-  add(key: string, item: T): void {
-    const waiting = this.gathering.get(key);
-    if (waiting) {
-      waiting.push(item);
-      return;
-    }
-    this.gathering.set(key, []);
-    void this.write(key, [item]);
+  /** The item's own answer, once the write it joined is done. */
+  add(key: string, item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const waiting = this.gathering.get(key);
+      if (waiting) {
+        waiting.push({ item, resolve, reject });
+        return;
+      }
+      this.gathering.set(key, []);
+      void this.write(key, [{ item, resolve, reject }]);
+    });
   }
 
-  private async write(key: string, items: T[]): Promise<void> {
-    await this.flush(key, items).catch(() => {});
+  private async write(key: string, batch: Waiting<T, R>[]): Promise<void> {
+    try {
+      const answers = await this.flush(key, batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(answers[i]!));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
     const next = this.gathering.get(key)!;
     if (next.length === 0) {
       this.gathering.delete(key);

@@ -25,12 +25,10 @@ async function takeOnce(pool: Pool, key: string, durationMs: number, max: number
   return { remaining: Number(row?.remaining ?? 0), resetMs: Number(row?.reset_ms ?? Date.now() + durationMs) };
 }
 
-interface Waiting {
+interface Take {
   durationMs: number;
   max: number;
   cost: number;
-  resolve: (taken: Taken) => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -41,31 +39,29 @@ interface Waiting {
  * fit (near the limit), they are taken one by one, so each gets exactly its own answer.
  */
 export class HitTaker {
-  private readonly takes: Coalescer<Waiting>;
+  private readonly takes: Coalescer<Take, Taken>;
 
   constructor(pool: Pool) {
-    this.takes = new Coalescer<Waiting>(async (key, batch) => {
+    this.takes = new Coalescer<Take, Taken>(async (key, batch) => {
       const { durationMs, max } = batch[0]!;
-      try {
-        const total = batch.reduce((sum, w) => sum + w.cost, 0);
-        const taken = await takeOnce(pool, key, durationMs, max, total);
-        if (batch.length === 1 || taken.remaining >= total) {
-          let remaining = taken.remaining;
-          for (const w of batch) {
-            w.resolve({ remaining, resetMs: taken.resetMs });
-            remaining -= w.cost;
-          }
-        } else {
-          for (const w of batch) w.resolve(await takeOnce(pool, key, durationMs, max, w.cost));
-        }
-      } catch (err) {
-        for (const w of batch) w.reject(err);
+      const total = batch.reduce((sum, w) => sum + w.cost, 0);
+      const taken = await takeOnce(pool, key, durationMs, max, total);
+      if (batch.length === 1 || taken.remaining >= total) {
+        let remaining = taken.remaining;
+        return batch.map((w) => {
+          const answer = { remaining, resetMs: taken.resetMs };
+          remaining -= w.cost;
+          return answer;
+        });
       }
+      const answers: Taken[] = [];
+      for (const w of batch) answers.push(await takeOnce(pool, key, durationMs, max, w.cost));
+      return answers;
     });
   }
 
   take(key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
-    return new Promise<Taken>((resolve, reject) => this.takes.add(key, { durationMs, max, cost, resolve, reject }));
+    return this.takes.add(key, { durationMs, max, cost });
   }
 }
 

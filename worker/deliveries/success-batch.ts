@@ -39,23 +39,11 @@ export interface SuccessBatcher {
   record(row: AttemptRow): Promise<boolean>;
 }
 
-interface Success {
-  row: AttemptRow;
-  resolve: (recorded: boolean) => void;
-  reject: (err: unknown) => void;
-}
-
 export function makeSuccessBatcher(pool: Pool): SuccessBatcher {
-  const writes = new Coalescer<Success>(async (_key, batch) => {
-    try {
-      const columns = Object.fromEntries(ATTEMPT_COLUMNS.map((column) => [column, batch.map((s) => s.row[column])])) as AttemptColumns;
-      const recorded = new Set((await run(pool, recordSuccesses, columns)).map((row) => row.id));
-      for (const s of batch) s.resolve(recorded.has(s.row.webhook_id));
-    } catch (err) {
-      for (const s of batch) s.reject(err);
-    }
+  const writes = new Coalescer<AttemptRow, boolean>(async (_key, rows) => {
+    const columns = Object.fromEntries(ATTEMPT_COLUMNS.map((column) => [column, rows.map((row) => row[column])])) as AttemptColumns;
+    const recorded = new Set((await run(pool, recordSuccesses, columns)).map((row) => row.id));
+    return rows.map((row) => recorded.has(row.webhook_id));
   });
-  return {
-    record: (row) => new Promise<boolean>((resolve, reject) => writes.add('successes', { row, resolve, reject })),
-  };
+  return { record: (row) => writes.add('successes', row) };
 }

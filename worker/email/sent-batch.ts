@@ -15,22 +15,10 @@ export interface SentBatcher {
   record(emailId: string): Promise<void>;
 }
 
-interface Sent {
-  emailId: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 export function makeSentBatcher(pool: Pool): SentBatcher {
-  const writes = new Coalescer<Sent>(async (_key, batch) => {
-    try {
-      await run(pool, recordSent, { email_ids: batch.map((s) => s.emailId) });
-      for (const s of batch) s.resolve();
-    } catch (err) {
-      for (const s of batch) s.reject(err);
-    }
+  const writes = new Coalescer<string>(async (_key, emailIds) => {
+    await run(pool, recordSent, { email_ids: emailIds });
+    return emailIds.map(() => undefined);
   });
-  return {
-    record: (emailId) => new Promise<void>((resolve, reject) => writes.add('sent', { emailId, resolve, reject })),
-  };
+  return { record: (emailId) => writes.add('sent', emailId) };
 }
