@@ -31,9 +31,8 @@ function scopeOf(items: DigestItem[]): { scope: UnsubscribeScope; what: string }
 
 export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): Task<'email_digest'> {
   const sent = makeSentBatcher(pool);
-  const { email } = config;
-  const messageDomain = new URL(email.publicUrl).hostname;
   return async ({ user_id }) => {
+    const { email } = config;
     const [claimed] = await run(pool, claim, { user_id, lease_ms: email.leaseMs, stale_ms: config.gateway.instanceStaleMs });
     if (!claimed) return;
     const items: DigestItem[] = claimed.items.map((i) => ({ ...i, created_at: new Date(i.created_at) }));
@@ -53,7 +52,7 @@ export function emailDigest({ config, pool, mailer, metrics, log }: TaskDeps): T
       centerUrl: email.publicUrl,
       unsubscribeUrl: `${email.publicUrl}/unsubscribe?token=${token}`,
       unsubscribeWhat: what,
-      messageDomain,
+      messageDomain: new URL(email.publicUrl).hostname,
     });
     const outcome: EmailOutcome = await mailer.send(message);
 
