@@ -1,7 +1,7 @@
 // Webhook secrets at rest: AES-256-GCM under SECRETS_KEY's first key, any listed key decrypts,
 // bound to the app, with clear errors for a key that is not configured or does not fit.
 import t from 'tap';
-import { decryptSecret, encryptSecret, generateSecretsKey, isCurrent, parseSecretsKey, SecretsKeyError } from '../../lib/secrets.js';
+import { decryptSecret, encryptSecret, generateSecretsKey, isCurrent, parseSecretsKey, remembering, SecretsKeyError } from '../../lib/secrets.js';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const oldKey = generateSecretsKey('old');
@@ -42,4 +42,22 @@ t.test('a plaintext secret from before encryption still reads, and is not curren
   const ring = parseSecretsKey(oldKey);
   t.equal(decryptSecret(ring, secret, 'a'), secret);
   t.notOk(isCurrent(ring, secret));
+});
+
+t.test('remembering: each stored value is decrypted once, still bound to its app; failures are not kept; bounded', async (t) => {
+  const keys = new Map(parseSecretsKey(oldKey).keys);
+  const ring = { primaryId: 'old', keys };
+  const decrypt = remembering(ring, 2);
+  const stored = encryptSecret(ring, secret, 'work-buddy');
+  t.equal(decrypt(stored, 'work-buddy'), secret);
+  t.throws(() => decrypt(stored, 'hugo-ai'), { constructor: SecretsKeyError, message: 'the webhook secret does not decrypt with key "old" (a different key under the same id?)' }, "another app's row still does not decrypt it");
+  const other = encryptSecret(ring, 'whsec_other', 'work-buddy');
+  keys.delete('old');
+  t.equal(decrypt(stored, 'work-buddy'), secret, 'the second time, without decrypting (the key is gone)');
+  t.throws(() => decrypt(other, 'work-buddy'), { constructor: SecretsKeyError, message: 'the webhook secret is encrypted with key "old", which SECRETS_KEY does not list' }, 'a value not seen before is decrypted');
+  keys.set('old', parseSecretsKey(oldKey).keys.get('old')!);
+  t.equal(decrypt(other, 'work-buddy'), 'whsec_other', 'a failure was not kept');
+  t.equal(decrypt(encryptSecret(ring, 'whsec_third', 'a'), 'a'), 'whsec_third');
+  keys.delete('old');
+  t.throws(() => decrypt(stored, 'work-buddy'), { constructor: SecretsKeyError, message: 'the webhook secret is encrypted with key "old", which SECRETS_KEY does not list' }, 'past its size the oldest value is forgotten');
 });

@@ -10,7 +10,7 @@ import { sqlFile } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
 import { breakerWaitMs } from '../../lib/webhooks/retry-policy.js';
 import { callWebhook } from '../deliveries/call.js';
-import { prepareDelivery, type PreparedDelivery } from '../deliveries/prepare.js';
+import { makePreparer, type PreparedDelivery } from '../deliveries/prepare.js';
 import { recordOutcome } from '../deliveries/record.js';
 import { makeSuccessBatcher } from '../deliveries/success-batch.js';
 import type { TaskDeps } from './index.js';
@@ -22,6 +22,7 @@ const unsendable = (error: string): HttpOutcome =>
 
 export function webhookDeliver({ config, pool, webhookClient, admission, metrics, log }: TaskDeps): Task<'webhook_deliver'> {
   const successes = makeSuccessBatcher(pool);
+  const prepareDelivery = makePreparer(pool, config.secrets);
   const defer = async (delivery: PreparedDelivery, delayMs: number, reason: 'breaker_open' | 'busy') => {
     metrics.deliveriesDeferred.inc({ reason });
     await run(pool, scheduleAttempt, [delivery.webhook.id, delivery.eventId, delivery.job.attempt, delayMs]);
@@ -29,7 +30,7 @@ export function webhookDeliver({ config, pool, webhookClient, admission, metrics
   };
 
   return async (job, helpers) => {
-    const prepared = await prepareDelivery(pool, job, config.secrets);
+    const prepared = await prepareDelivery(job);
     if (prepared.ready === false) {
       log.debug({ jobId: helpers.job.id, deliveryId: job.delivery_id, reason: prepared.reason }, 'delivery skipped');
       return;
