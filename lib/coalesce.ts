@@ -1,8 +1,9 @@
 // One write in flight per key; what arrives meanwhile gathers and is written together when it
 // finishes. At low load an item is written at once (no added wait); under load the batches grow with
 // it instead of queueing one statement each on the same row. Used by the rate-limit counters
-// (server/middleware/rate-limit.ts) and the worker's records of sent emails (worker/email/sent-batch.ts)
-// and of successful webhook deliveries (worker/deliveries/success-batch.ts).
+// (server/middleware/rate-limit.ts), the worker's records of sent emails (worker/email/sent-batch.ts)
+// and of successful webhook deliveries (worker/deliveries/success-batch.ts), and its loads of delivery
+// attempts (worker/deliveries/prepare.ts).
 // The server's group commit (server/group-commit.ts) is the same idea with several flushes in flight
 // and members that may not share one.
 
