@@ -1,7 +1,8 @@
 // A worker process (`node --import tsx worker/main.ts`) SIGKILLed while the receiver holds its
 // request: once a worker runs again, the delivery happens with the same webhook-id within
 // 2 minutes (heartbeats + force_unlock_workers, default settings), instead of graphile-worker's
-// 4-hour lock expiry. And SIGTERM drains: a delivery in flight completes before the process exits.
+// 4-hour lock expiry. And SIGTERM drains: a delivery in flight completes before the process exits,
+// and the jobs fetched ahead (graphile-worker's local queue) go back to the queue without an error line.
 import type { ServerResponse } from 'node:http';
 import t from 'tap';
 import { testDatabase } from '../helpers/db.js';
@@ -58,4 +59,28 @@ t.test('SIGTERM drains the delivery in flight before exiting', async (t) => {
   t.match(await deliveryLog(db.system, hook.id), [{ success: true, status_code: 200, response_body: 'late but fine' }], 'the in-flight delivery was completed and recorded');
   const { rows } = await db.system.query(`select coalesce(sum(running + ready), 0)::int as n from oriva.job_queue_summary() where task_identifier = 'webhook_deliver'`);
   t.equal(rows[0].n, 0, 'nothing left locked or pending');
+});
+
+t.test('SIGTERM with jobs fetched ahead: those in flight finish, the rest go back to the queue, no error line', async (t) => {
+  await db.system.query('update oriva.app_webhooks set is_active = false');
+  receiver.on('/ahead', (_req, res) => setTimeout(() => res.writeHead(200).end('ok'), 1500));
+  const hook = await insertWebhook(db.system, app.appId, { url: receiver.url('/ahead') });
+  for (let i = 0; i < 6; i++) await insertEvent(db.system, app.appId);
+  // Two slots, both for this endpoint: two deliveries in flight, two more fetched ahead, two left in the table.
+  const child = startChild('worker/main.ts', [], { ...workerEnv, WEBHOOK_APP_CONCURRENCY: '2', LOG_LEVEL: 'info' });
+  const exited = finished(child, 60_000);
+  t.teardown(() => child.kill('SIGKILL'));
+  await receiver.waitFor('/ahead', 2, 30_000);
+  const { rows: [held] } = await db.system.query(`select running::int from oriva.job_queue_summary() where task_identifier = 'webhook_deliver'`);
+  t.equal(held.running, 4, 'two jobs running and two fetched ahead, all locked by the worker');
+  child.kill('SIGTERM');
+  const exit = await exited;
+  t.equal(exit.code, 0, `clean exit (stderr: ${exit.stderr.slice(0, 500)})`);
+  const lines = exit.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string });
+  t.same(lines.filter((l) => l.level >= 50).map((l) => l.msg), [], 'no error line');
+  t.ok(lines.some((l) => l.msg === 'job pool stopped with jobs still fetched ahead; they are given back by the heartbeat'), 'one info line says what happened');
+  t.equal((await deliveryLog(db.system, hook.id)).filter((r) => r.success).length, 2, 'the two in flight were completed and recorded');
+  t.equal(receiver.requests('/ahead').length, 2, 'nothing else was sent');
+  const { rows: [left] } = await db.system.query(`select ready::int, running::int from oriva.job_queue_summary() where task_identifier = 'webhook_deliver'`);
+  t.same(left, { ready: 4, running: 0 }, 'the other four wait in the queue, none locked');
 });
