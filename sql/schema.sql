@@ -50,6 +50,7 @@ create function oriva.acting_user_id() returns text
 create function oriva.add_job(identifier text, payload json, run_at timestamp with time zone, job_key text, max_attempts integer) returns void
   language sql volatile security definer
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
   as $$
     select graphile_worker.add_job(identifier, payload, run_at := run_at, job_key := job_key,
                                    max_attempts := max_attempts);
@@ -338,6 +339,7 @@ create function oriva.email_items(p_email uuid) returns jsonb
 create function oriva.enqueue_broadcast_emails(broadcast_id uuid, after_user text) returns void
   language sql volatile security definer
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
   as $$
     select graphile_worker.add_job('broadcast_emails', json_build_object('broadcast_id', broadcast_id, 'after_user', after_user),
                                    job_key := 'broadcast_emails:' || broadcast_id)
@@ -346,6 +348,7 @@ create function oriva.enqueue_broadcast_emails(broadcast_id uuid, after_user tex
 create function oriva.enqueue_email_digest(user_id text, run_at timestamp with time zone, urgent boolean) returns void
   language sql volatile security definer
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
   as $$
     select graphile_worker.add_job('email_digest', json_build_object('user_id', user_id), run_at := run_at,
                                    job_key := 'email_digest:' || user_id,
@@ -360,19 +363,33 @@ create function oriva.enqueue_notification_expiry(notification_id uuid, run_at t
                          'expire:' || notification_id::text)
   $$;
 
+create function oriva.enqueue_webhook_deliveries(webhook_ids uuid[], event_ids uuid[], attempt integer, run_at timestamp with time zone) returns void
+  language sql volatile security definer
+  set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
+  as $$
+    select count(*)
+      from graphile_worker.add_jobs(array(
+        select row('webhook_deliver',
+                   json_build_object('webhook_id', d.webhook_id, 'event_id', d.event_id, 'delivery_id', d.delivery_id,
+                                     'attempt', attempt),
+                   null, run_at,
+                   -- our own retry schedule lives in the task; graphile-worker's attempts only cover a
+                   -- worker that crashed or lost its database in the middle of an attempt
+                   3,
+                   oriva.webhook_delivery_job_key(d.delivery_id), null, null)::graphile_worker.job_spec
+          from (select distinct on (u.webhook_id, u.event_id) u.webhook_id, u.event_id,
+                       oriva.webhook_delivery_id(u.webhook_id, u.event_id) as delivery_id, u.ord
+                  from unnest(webhook_ids, event_ids) with ordinality as u (webhook_id, event_id, ord)
+                 order by u.webhook_id, u.event_id, u.ord) d
+         order by d.ord));
+  $$;
+
 create function oriva.enqueue_webhook_delivery(webhook_id uuid, event_id uuid, attempt integer, run_at timestamp with time zone) returns void
   language sql volatile
   set search_path = pg_catalog
   as $$
-    select oriva.add_job(
-      'webhook_deliver',
-      json_build_object('webhook_id', webhook_id, 'event_id', event_id,
-                        'delivery_id', oriva.webhook_delivery_id(webhook_id, event_id), 'attempt', attempt),
-      run_at := run_at,
-      job_key := oriva.webhook_delivery_job_key(oriva.webhook_delivery_id(webhook_id, event_id)),
-      -- our own retry schedule lives in the task; graphile-worker's attempts only cover a worker
-      -- that crashed or lost its database in the middle of an attempt
-      max_attempts := 3);
+    select oriva.enqueue_webhook_deliveries(array[webhook_id], array[event_id], attempt, run_at);
   $$;
 
 create function oriva.ensure_event_partitions(p_months_ahead integer) returns SETOF text
@@ -823,28 +840,30 @@ create function oriva.tg_platform_events__enqueue_webhooks() returns trigger
   set search_path = pg_catalog
   as $$
 begin
-  perform oriva.enqueue_webhook_delivery(d.webhook_id, d.event_id, 1)
-  from (select w.id as webhook_id, e.id as event_id
+  perform oriva.enqueue_webhook_deliveries(array_agg(d.webhook_id order by d.seq, d.webhook_id),
+                                           array_agg(d.event_id order by d.seq, d.webhook_id), 1)
+  from (select w.id as webhook_id, e.id as event_id, e.seq
         from new_events e
         join oriva.app_webhooks w
           on w.app_id = e.app_id
          and w.is_active
          and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
-         and not (e.event_category = 'webhook' and e.entity_id = w.id::text)
-        order by e.seq, w.id) d;
+         and not (e.event_category = 'webhook' and e.entity_id = w.id::text)) d
+  having count(*) > 0;
   if not exists (select 1 from new_events e where not oriva.is_reserved_category(e.event_category)) then
     return null;
   end if;
-  perform oriva.enqueue_webhook_delivery(d.webhook_id, d.event_id, 1)
-  from (select w.id as webhook_id, e.id as event_id
+  perform oriva.enqueue_webhook_deliveries(array_agg(d.webhook_id order by d.seq, d.webhook_id),
+                                           array_agg(d.event_id order by d.seq, d.webhook_id), 1)
+  from (select w.id as webhook_id, e.id as event_id, e.seq
         from new_events e
         cross join lateral oriva.event_audience_apps(e.app_id, e.user_id, e.event_category) as hears (app_id)
         join oriva.app_webhooks w
           on w.app_id = hears.app_id
          and w.is_active
          and oriva.webhook_hears(w.subscribed_events, e.event_category, e.event_type)
-        where not oriva.is_reserved_category(e.event_category)
-        order by e.seq, w.id) d;
+        where not oriva.is_reserved_category(e.event_category)) d
+  having count(*) > 0;
   return null;
 end $$;
 
