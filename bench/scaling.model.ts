@@ -28,12 +28,16 @@ const MEASURED = {
    */
   notifyTxPerS: 2_700,
   notifyBatch10RowsPerS: 18_000,
-  /** webhooks.bench.ts / email.bench.ts reference: graphile-worker no-op jobs/s at concurrency 24 (2,400–3,200). */
-  noopJobsPerS: 2_400,
-  /** webhooks.bench.ts "signed deliveries (backlog …)": deliveries/s as a multiple of no-op jobs/s. */
-  webhookRatioToNoop: 0.46,
-  /** webhooks.bench.ts: CPU µs per delivery of the bench process (the worker, and the receiver it also runs). */
-  webhookWorkerUs: 734,
+  /** webhooks.bench.ts "CPU per delivery while draining": the worker's µs (357–474; 734 before the local queue and the dispatch client), the high end. */
+  webhookWorkerUs: 474,
+  /** webhooks.bench.ts "CPU per delivery while draining": Postgres µs (295–365), the high end. */
+  webhookPostgresUs: 365,
+  /**
+   * Postgres µs to enqueue one job in the writing transaction (graphile_worker.add_jobs through our
+   * functions, generic plans): ~350 for a statement's only delivery, ~32 each when one statement fans out
+   * to many (migration 000025, timed over 1,000 and 3,000 calls with psql). The one-job figure, an upper bound.
+   */
+  enqueueOneJobUs: 350,
   /** email.bench.ts "digests (one email per user …)", emails/s (719–726). */
   emailsPerS: 719,
   /** email.bench.ts "CPU per email while draining": worker, Postgres (825–1,114: the high end), SMTP sink. */
@@ -90,7 +94,6 @@ const usPer = (ratePerS: number) => (BENCH_CORES * 1e6) / ratePerS;
 const pgCreateUs = usPer(MEASURED.directCreateTxPerS); // an upper bound: the bench's pg client shared the cores
 const apiCreateUs = usPer(MEASURED.apiCreateMaxPerS) - pgCreateUs; // what the API adds: Koa, auth, rate limit, JSON
 const pgShareOfCreate = pgCreateUs / usPer(MEASURED.apiCreateMaxPerS);
-const webhookAllInUs = usPer(MEASURED.noopJobsPerS * MEASURED.webhookRatioToNoop);
 /** µs per operation, each on the resource that pays it. */
 const COST = {
   pgCreate: pgCreateUs,
@@ -101,12 +104,11 @@ const COST = {
   // Assumed: PATCH /notifications/:id costs a single create (one transaction, one event, one NOTIFY; fewer rows).
   pgStateChange: pgCreateUs,
   apiStateChange: apiCreateUs,
-  // What the 2 cores spent per delivery beyond the worker process: Postgres (and the OS).
-  pgDelivery: webhookAllInUs - MEASURED.webhookWorkerUs,
+  pgDelivery: MEASURED.webhookPostgresUs,
   workerDelivery: MEASURED.webhookWorkerUs,
-  // Enqueuing a job in the create transaction (one jobs row and graphile-worker's NOTIFY): not in
-  // either figure above; taken as half of a no-op job's whole cost (fetch + complete), a rough bound.
-  pgEnqueue: usPer(MEASURED.noopJobsPerS) / 2,
+  // Enqueuing a job in the create transaction (one jobs row and graphile-worker's NOTIFY): in neither
+  // figure above (the bench's backlog is enqueued before it starts the clock).
+  pgEnqueue: MEASURED.enqueueOneJobUs,
   pgEmail: MEASURED.emailPostgresUs,
   workerEmail: MEASURED.emailWorkerUs,
   pgFeedRead: usPer(MEASURED.feedHeavyUserReadsPerS), // the heavy user: an upper bound for most users
