@@ -603,6 +603,20 @@ begin
   perform graphile_worker.force_unlock_workers(worker_ids);
 end $$;
 
+create function oriva.return_unstarted_jobs(worker_ids text[]) returns void
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+begin
+  delete from oriva.worker_heartbeats where worker_id = any(worker_ids);
+  update graphile_worker._private_jobs as jobs
+     set attempts = greatest(0, jobs.attempts - 1), locked_by = null, locked_at = null
+   where jobs.locked_by = any(worker_ids);
+  update graphile_worker._private_job_queues as job_queues
+     set locked_by = null, locked_at = null
+   where job_queues.locked_by = any(worker_ids);
+end $$;
+
 create function oriva.route_notifications(app_id text, user_ids text[], notification_types text[], categories text[], install_required boolean) returns SETOF oriva.route
   language sql stable
   as $$

@@ -16,6 +16,7 @@ import { sqlFile } from '../lib/sql.js';
 
 const beat = sqlFile('worker/beat');
 const releaseStopped = sqlFile('worker/release_stopped');
+const returnUnstarted = sqlFile('worker/return_unstarted');
 const unlockDead = sqlFile('worker/unlock_dead');
 
 export interface HeartbeatOptions {
@@ -32,6 +33,12 @@ export interface Heartbeat {
   beats(poolId: string): boolean;
   /** Stop beating a pool that stopped without being released; the next tick gives back its jobs. */
   forget(poolId: string): void;
+  /**
+   * The process is stopping gracefully: a pool that stops from now on has finished the jobs it ran,
+   * so what it still holds (jobs fetched ahead) was never started.
+   */
+  closing(): void;
+  /** Stop beating; give back what the stopped pools hold (the unstarted jobs with their attempt undone). */
   stop(): Promise<void>;
 }
 
@@ -39,6 +46,9 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
   const { intervalMs, staleAfterMs } = { ...DEFAULT_HEARTBEAT, ...options };
   const ids = new Set<string>();
   const gone = new Set<string>();
+  /** Pools that stopped after closing() began: given back at stop(), as never started. */
+  const finished = new Set<string>();
+  let closing = false;
   const host = hostname();
 
   // graphile-worker 0.17 locks every job with its pool's id (its workers' ids lock nothing), so a
@@ -49,7 +59,7 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
     void run(pool, beat, [[workerPool.id], host, process.pid]).catch(() => {});
   });
   const forget = (id: string) => {
-    if (ids.delete(id)) gone.add(id);
+    if (ids.delete(id)) (closing ? finished : gone).add(id);
   };
   events.on('pool:release', ({ workerPool }) => forget(workerPool.id));
 
@@ -82,12 +92,21 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
     tick,
     beats: (id) => ids.has(id),
     forget,
+    closing: () => {
+      closing = true;
+    },
     stop: async () => {
       clearInterval(timer);
       await running;
-      for (const id of ids) gone.add(id);
-      ids.clear();
       await releaseGone().catch(() => {});
+      // After a graceful stop the jobs still locked to this process's pools were fetched ahead
+      // (graphile-worker's local queue) and never run: back with the attempt their fetch counted
+      // undone (oriva.return_unstarted_jobs). Without closing() (the runner could not start), no
+      // pool ran a job.
+      const stopped = [...ids, ...finished];
+      ids.clear();
+      finished.clear();
+      if (stopped.length > 0) await run(pool, returnUnstarted, [stopped]).catch(() => {});
     },
   };
 }

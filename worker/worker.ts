@@ -150,6 +150,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   let stopping = false;
   const close = async () => {
     stopping = true;
+    heartbeat.closing();
     // Graceful: stop taking jobs and let the ones in flight (deliveries included) finish.
     await runner.stop().catch((err: Error) => {
       if (!/already stopped/.test(err.message)) throw err;
@@ -166,11 +167,12 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
 }
 
 /**
- * graphile-worker 0.17.3 (and 0.18) cannot give back the jobs its local queue holds when it stops
- * with some still waiting there: LocalQueue.returnJobs is refused once the queue is released ("Cannot
- * background something when the queue is already released"), and the pool reports its shutdown as
- * failed, in six error lines. The jobs it runs have finished by then, and the heartbeat's stop gives
- * back the rest (worker/heartbeat.ts); so while closing, those lines are one info line.
+ * graphile-worker 0.17.3 (and 0.18) stopping with jobs still waiting in its local queue starts the
+ * query that gives them back but then refuses to track it once the queue is released ("Cannot
+ * background something when the queue is already released"), and reports its shutdown as failed, in
+ * six error lines. The jobs it ran have finished by then, and the heartbeat's stop makes sure the
+ * waiting ones are back with their attempt undone (worker/heartbeat.ts); so while closing, those lines
+ * are one info line.
  */
 const LOCAL_QUEUE_RELEASE_BUG = /Cannot background something when the queue is already released|Errors occurred whilst deactivating queue/;
 

@@ -2,7 +2,8 @@
 // request: once a worker runs again, the delivery happens with the same webhook-id within
 // 2 minutes (heartbeats + force_unlock_workers, default settings), instead of graphile-worker's
 // 4-hour lock expiry. And SIGTERM drains: a delivery in flight completes before the process exits,
-// and the jobs fetched ahead (graphile-worker's local queue) go back to the queue without an error line.
+// and the jobs fetched ahead (graphile-worker's local queue) go back to the queue without an error line
+// and without spending an attempt.
 import type { ServerResponse } from 'node:http';
 import t from 'tap';
 import { testDatabase } from '../helpers/db.js';
@@ -83,4 +84,8 @@ t.test('SIGTERM with jobs fetched ahead: those in flight finish, the rest go bac
   t.equal(receiver.requests('/ahead').length, 2, 'nothing else was sent');
   const { rows: [left] } = await db.system.query(`select ready::int, running::int from oriva.job_queue_summary() where task_identifier = 'webhook_deliver'`);
   t.same(left, { ready: 4, running: 0 }, 'the other four wait in the queue, none locked');
+  const { rows: attempts } = await db.owner.query(`select j.attempts from graphile_worker._private_jobs j
+                                                     join graphile_worker._private_tasks k on k.id = j.task_id
+                                                    where k.identifier = 'webhook_deliver'`);
+  t.same(attempts, [{ attempts: 0 }, { attempts: 0 }, { attempts: 0 }, { attempts: 0 }], 'none of them spent an attempt (fetching ahead counted one; it is undone)');
 });
