@@ -151,9 +151,9 @@ try {
   const rate = THROUGHPUT_EVENTS / seconds;
   const noopAfter = await noopReference('reference again after the drain:          ');
   const noopRate = (noopBefore + noopAfter) / 2;
-  await noopReference(`no-op jobs with the worker's local queue (${CONCURRENCY}):  `, CONCURRENCY);
+  const noopLocalQueue = await noopReference(`no-op jobs with the worker's local queue (${CONCURRENCY}):  `, CONCURRENCY);
   const perDelivery = (s: number) => `${((s / THROUGHPUT_EVENTS) * 1e6).toFixed(0)} µs`;
-  console.log(`signed deliveries (backlog of ${THROUGHPUT_EVENTS}, received and recorded)   ${rate.toFixed(0)} deliveries/s in ${seconds.toFixed(2)} s = ${(rate / noopRate).toFixed(2)} × no-op jobs (their mean, ${noopRate.toFixed(0)} jobs/s; target ≥ 0.80: ${rate / noopRate >= 0.8 ? 'OK' : 'MISSED'}); all received after ${receivedSeconds.toFixed(2)} s; ${logged.ok}/${logged.n} logged as success (with the ${WARMUP} of the warm-up)`);
+  console.log(`signed deliveries (backlog of ${THROUGHPUT_EVENTS}, received and recorded)   ${rate.toFixed(0)} deliveries/s in ${seconds.toFixed(2)} s = ${(rate / noopRate).toFixed(2)} × no-op jobs (their mean, ${noopRate.toFixed(0)} jobs/s; target ≥ 0.80: ${rate / noopRate >= 0.8 ? 'OK' : 'MISSED'}; ${(rate / noopLocalQueue).toFixed(2)} × no-op jobs with the local queue); all received after ${receivedSeconds.toFixed(2)} s; ${logged.ok}/${logged.n} logged as success (with the ${WARMUP} of the warm-up)`);
   console.log(`CPU per delivery while draining: worker ${perDelivery(cpuS)} (user ${perDelivery(cpuUsed.user / 1e6)}, system ${perDelivery(cpuUsed.system / 1e6)}; target ≤ 250 µs: ${cpuS / THROUGHPUT_EVENTS <= 250e-6 ? 'OK' : 'MISSED'}), Postgres ${perDelivery(postgresS)}, receiver ${perDelivery(receiverS)} (of ${perDelivery(2 * seconds)} the 2 cores had); ${(committed / THROUGHPUT_EVENTS).toFixed(2)} transactions per delivery (graphile-worker's and the task's, all of this database's)`);
 
   /** Attempts deferred so far (busy: an app or endpoint at its share; breaker_open). */
