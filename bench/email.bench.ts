@@ -17,7 +17,7 @@ import { makeLogger } from '../lib/log.js';
 import { insertNotifications } from '../lib/notifications.js';
 import { normalise } from '../lib/preferences.js';
 import { startWorker } from '../worker/worker.js';
-import { postgresCpuSeconds, processCpuSeconds } from './cpu.js';
+import { postgresCpuSeconds, postmasterPid, processCpuSeconds } from './cpu.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 
 const USERS = Number(process.env.BENCH_EMAIL_USERS ?? 10_000);
@@ -82,7 +82,8 @@ try {
     SMTP_URL: sinkUrl, EMAIL_FROM: 'Bench <bench@example.com>', PUBLIC_URL: 'http://localhost:3000',
   });
   const cpu = cpuUsage();
-  const postgresBefore = postgresCpuSeconds();
+  const postmaster = await postmasterPid(admin);
+  const postgresBefore = postgresCpuSeconds(postmaster);
   const sinkBefore = processCpuSeconds(sink.pid!);
   const start = performance.now();
   const worker = await startWorker(config, db.url, log, { concurrency: CONCURRENCY });
@@ -90,7 +91,7 @@ try {
   while ((await accepted()) < USERS && Date.now() < deadline) await sleep(20);
   const seconds = (performance.now() - start) / 1000;
   const cpuS = (cpuUsage(cpu).user + cpuUsage(cpu).system) / 1e6;
-  const postgresS = postgresCpuSeconds() - postgresBefore;
+  const postgresS = postgresCpuSeconds(postmaster) - postgresBefore;
   const sinkS = processCpuSeconds(sink.pid!) - sinkBefore;
   await worker.close();
   const { rows: [sent] } = await admin.query(`select count(*) filter (where status = 'sent')::int as sent, count(*)::int as n from oriva.emails`);

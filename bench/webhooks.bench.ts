@@ -8,7 +8,7 @@
 // Targets (DESIGN §7): ≥ 1,000 deliveries/s; event → first attempt p99 < 100 ms.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { cpuUsage } from 'node:process';
@@ -20,7 +20,7 @@ import { listen } from '../lib/listen.js';
 import { makeLogger } from '../lib/log.js';
 import { fromRoot } from '../lib/paths.js';
 import { startWorker } from '../worker/worker.js';
-import { processCpuSeconds } from './cpu.js';
+import { postgresCpuSeconds, postmasterPid, processCpuSeconds } from './cpu.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
 
 const THROUGHPUT_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 6000);
@@ -66,9 +66,7 @@ try {
   // it the backlog is run under plans made for the empty table of the warm-up (3× the Postgres CPU per job).
   const analyzeJobs = () => admin.query('analyze graphile_worker._private_jobs');
   const addNoops = (n: number) => admin.query(`select graphile_worker.add_jobs(array(select row('bench_noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, $1)))`, [n]);
-  // Only this bench's server: other work on the machine (a test suite) may run Postgres too.
-  const { rows: [backend] } = await admin.query<{ pid: number }>('select pg_backend_pid() as pid');
-  const postmaster = parentPid(backend!.pid);
+  const postmaster = await postmasterPid(admin);
   const noopReference = async (label: string, localQueue?: number) => {
     const noopPool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY + 4 });
     noopPool.on('error', () => {});
@@ -265,24 +263,6 @@ async function commits(): Promise<number> {
   await admin.query('select pg_stat_clear_snapshot()');
   const { rows: [row] } = await admin.query<{ n: string }>('select xact_commit as n from pg_stat_database where datname = current_database()');
   return Number(row!.n);
-}
-
-function parentPid(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-}
-
-/** utime + stime of one Postgres server: the postmaster and its children (backends that ended are not counted). */
-function postgresCpuSeconds(postmaster: number): number {
-  let total = processCpuSeconds(postmaster);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (parentPid(Number(entry)) === postmaster) total += processCpuSeconds(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return total;
 }
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
