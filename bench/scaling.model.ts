@@ -18,8 +18,13 @@ const MEASURED = {
   directCreateTxPerS: 1_119,
   /** api.bench.ts "POST notification at 500 req/s", p99 ms (target < 25): queueing for CPU on 2 cores. */
   apiCreateP99At500Ms: 55,
-  /** api.bench.ts "batch endpoint (100 per request, 4 concurrent)", notifications/s (7.8–8.4k). */
-  batchNotificationsPerS: 7_800,
+  /**
+   * api.bench.ts "batch endpoint (100 per request, 4 concurrent)" "CPU per notification": the API
+   * server's and Postgres' µs (2026-12-07, the batch at 6.2k notifications/s in a slow hour: the high
+   * end; 7.8–8.4k/s on faster days, when the split was not printed yet).
+   */
+  batchServerUs: 35,
+  batchPostgresUs: 254,
   /**
    * One INSERT + NOTIFY per transaction, tx/s (2.7–3.4k; 10-row batches: 18k rows/s). Not printed by
    * any bench in bench/: the figure comes from the issue; DESIGN §7 "facts" says 3–5k. NOTIFY holds a
@@ -93,14 +98,12 @@ const usPer = (ratePerS: number) => (BENCH_CORES * 1e6) / ratePerS;
 
 const pgCreateUs = usPer(MEASURED.directCreateTxPerS); // an upper bound: the bench's pg client shared the cores
 const apiCreateUs = usPer(MEASURED.apiCreateMaxPerS) - pgCreateUs; // what the API adds: Koa, auth, rate limit, JSON
-const pgShareOfCreate = pgCreateUs / usPer(MEASURED.apiCreateMaxPerS);
 /** µs per operation, each on the resource that pays it. */
 const COST = {
   pgCreate: pgCreateUs,
   apiCreate: apiCreateUs,
-  // The batch's split between API and Postgres is not measured: taken as the single create's.
-  pgBatchItem: usPer(MEASURED.batchNotificationsPerS) * pgShareOfCreate,
-  apiBatchItem: usPer(MEASURED.batchNotificationsPerS) * (1 - pgShareOfCreate),
+  pgBatchItem: MEASURED.batchPostgresUs,
+  apiBatchItem: MEASURED.batchServerUs,
   // Assumed: PATCH /notifications/:id costs a single create (one transaction, one event, one NOTIFY; fewer rows).
   pgStateChange: pgCreateUs,
   apiStateChange: apiCreateUs,
