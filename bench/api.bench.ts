@@ -3,13 +3,14 @@
 // production); bench/load.ts drives it at fixed arrival rates (open model) and closed at a fixed
 // concurrency for the maximum. synchronous_commit stays on. API_BENCH_ONLY=core runs only the
 // phases this bench had before part two (for comparing the write path with an older tree).
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../lib/apps.js';
 import { inTransaction, makePool } from '../lib/db.js';
+import { fromRoot } from '../lib/paths.js';
 import { signUserToken } from '../lib/tokens.js';
 import { insertNotifications, type ReadyNotification } from '../lib/notifications.js';
 import { normalise } from '../lib/preferences.js';
@@ -83,6 +84,14 @@ try {
     return { result, serverS: cpu() - server, postgresS: postgresCpuSeconds(postmaster) - postgres, busy: busy(), seconds };
   };
   const share = (s: number, seconds: number) => `${((s / seconds) * 100).toFixed(0)}%`;
+  // Pauses an idle process sees (bench/pause-probe.ts): what the machine, not the server, adds to the tail.
+  const probe = fork(fromRoot('bench', 'pause-probe.ts'), [], { execArgv: ['--import', 'tsx'] });
+  servers.push(probe);
+  await new Promise((resolve) => probe.once('message', resolve));
+  const pausesSince = () => new Promise<number[]>((resolve) => {
+    probe.once('message', (m: { pauses: number[] }) => resolve(m.pauses));
+    probe.send('report');
+  });
 
   const notification = benchNotification;
   const headers = { authorization: appAuth, 'content-type': 'application/json' };
@@ -172,9 +181,12 @@ try {
   // says how close its cores are to saturation, where the tail is queueing for a core.
   const p99Targets: Record<number, string> = { 500: 'DESIGN §7', 1000: 'issue 19' };
   for (const rate of [250, 500, 1000]) {
+    await pausesSince();
     const { result: r, serverS, postgresS, busy } = await measure(SECONDS, () => openLoad(client!, { rate, seconds: SECONDS }, post));
+    const pauses = await pausesSince();
     const target = p99Targets[rate] ? ` (target p99 < 25 ms, ${p99Targets[rate]}) ${r.p99 < 25 ? 'OK' : 'MISSED'}` : '';
     console.log(`POST notification at ${rate} req/s: achieved ${r.perSecond.toFixed(0)} req/s, ${show(r)}; CPU: server ${share(serverS, SECONDS)}, Postgres ${share(postgresS, SECONDS)} of a core, machine ${(busy * 100).toFixed(0)}% busy${target}`);
+    console.log(`  an idle process paused over 10 ms ${pauses.length} times (longest ${pauses.length ? Math.max(...pauses).toFixed(0) : 0} ms)`);
   }
 
   // 5. Batch endpoint: 100 notifications per request, one transaction each.
