@@ -141,37 +141,23 @@ try {
     console.log(`POST event max: ${eventsGrouped.perSecond.toFixed(0)} req/s grouped, ${eventsAlone.perSecond.toFixed(0)} req/s alone (${(eventsGrouped.perSecond / eventsAlone.perSecond).toFixed(2)}×); p99 ${eventsGrouped.p99} / ${eventsAlone.p99} ms`);
 
     // 3. With a stored preference document (issue 14): creates for prefs_user against creates for
-    // bench_user (no document), interleaved in rounds so that drift in the machine hits both alike.
+    // bench_user (no document), side by side in rounds.
     const postFor = (userId: string) => (): LoadRequest =>
       ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(notification(`bench-${posted++}`, userId)) });
-    const rounds = 3;
-    let withoutDocument = 0;
-    let withDocument = 0;
-    for (let round = 0; round < rounds; round++) {
-      withoutDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
-      withDocument += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('prefs_user'))).perSecond / rounds;
-    }
+    const rounds = 4;
+    const load = (request: () => LoadRequest) => async () => (await closedLoad(client!, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, request)).perSecond;
+    const [withoutDocument, withDocument] = await sideBySide(rounds, load(postFor('bench_user')), load(postFor('prefs_user')));
     const preferenceRatio = withDocument / withoutDocument;
-    console.log(`POST notification max, user with a stored preference document: ${withDocument.toFixed(0)} req/s; without one: ${withoutDocument.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+    console.log(`POST notification max, user with a stored preference document: ${withDocument.toFixed(0)} req/s; without one: ${withoutDocument.toFixed(0)} req/s (${rounds} rounds, in alternating order)`);
     console.log(`  ratio: ${(preferenceRatio * 100).toFixed(0)}% (target ≥ 90%) ${preferenceRatio >= 0.9 ? 'OK' : 'MISSED'}`);
 
-    // 3b. A user whose email channel delivers (issue 15) against one without an address, interleaved.
-    let withoutEmail = 0;
-    let withEmail = 0;
-    for (let round = 0; round < rounds; round++) {
-      withoutEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('bench_user'))).perSecond / rounds;
-      withEmail += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, postFor('email_user'))).perSecond / rounds;
-    }
-    console.log(`POST notification max, one user with an email address (a pending email + the digest job per create): ${withEmail.toFixed(0)} req/s; without: ${withoutEmail.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+    // 3b. A user whose email channel delivers (issue 15) against one without an address, side by side.
+    const [withoutEmail, withEmail] = await sideBySide(rounds, load(postFor('bench_user')), load(postFor('email_user')));
+    console.log(`POST notification max, one user with an email address (a pending email + the digest job per create): ${withEmail.toFixed(0)} req/s; without: ${withoutEmail.toFixed(0)} req/s (${rounds} rounds, in alternating order)`);
     console.log(`  ratio: ${((withEmail / withoutEmail) * 100).toFixed(0)}% (one hot user: the creates queue on that user's digest job row; no target)`);
-    let spreadWithout = 0;
-    let spreadWith = 0;
     const spread = (prefix: string) => { let k = 0; return () => postFor(`${prefix}${k++ % 1000}`)(); };
-    for (let round = 0; round < rounds; round++) {
-      spreadWithout += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('plain_'))).perSecond / rounds;
-      spreadWith += (await closedLoad(client, { concurrency: CONCURRENCY, seconds: SECONDS / 2 }, spread('mail_'))).perSecond / rounds;
-    }
-    console.log(`POST notification max over 1,000 users with an email address: ${spreadWith.toFixed(0)} req/s; 1,000 without: ${spreadWithout.toFixed(0)} req/s (${rounds} interleaved rounds)`);
+    const [spreadWithout, spreadWith] = await sideBySide(rounds, load(spread('plain_')), load(spread('mail_')));
+    console.log(`POST notification max over 1,000 users with an email address: ${spreadWith.toFixed(0)} req/s; 1,000 without: ${spreadWithout.toFixed(0)} req/s (${rounds} rounds, in alternating order)`);
     console.log(`  ratio: ${((spreadWith / spreadWithout) * 100).toFixed(0)}% (the email step's cost on the write path; no target)`);
 
   }
@@ -228,6 +214,26 @@ try {
   }));
   await Promise.all([system.end(), api.end(), client?.close(), alone?.close()]);
   await db.stop();
+}
+
+/**
+ * Two measurements side by side: `rounds` rounds, each running both, the first one first in even
+ * rounds and second in odd ones, so that drift in the machine and the tables' growth during a round
+ * hit both alike. The mean of each.
+ */
+async function sideBySide(rounds: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
+  let sumA = 0;
+  let sumB = 0;
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      sumA += await a();
+      sumB += await b();
+    } else {
+      sumB += await b();
+      sumA += await a();
+    }
+  }
+  return [sumA / rounds, sumB / rounds];
 }
 
 async function closedLoop(concurrency: number, seconds: number, fn: () => Promise<unknown>): Promise<number> {
