@@ -5,7 +5,7 @@
 // shared 2-core host whose speed drifts by tens of percent within minutes, a run of one tree and
 // then the other compares two different machines; per-round ratios of side-by-side rounds do not.
 // Prints each load's median and the median of the per-round ratios (this tree ÷ the other).
-// COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500).
+// COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500; also rate1000).
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -22,7 +22,7 @@ if (!other) {
 const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 10);
 const SECONDS = Number(process.env.COMPARE_SECONDS ?? 3);
 const LOADS = (process.env.COMPARE_LOADS ?? 'batch,max,rate500').split(',');
-const KNOWN_LOADS = ['batch', 'max', 'rate500'];
+const KNOWN_LOADS = ['batch', 'max', 'rate500', 'rate1000'];
 if (LOADS.some((l) => !KNOWN_LOADS.includes(l))) {
   console.error(`COMPARE_LOADS: a comma-separated list of ${KNOWN_LOADS.join(', ')}`);
   process.exit(2);
@@ -81,6 +81,7 @@ try {
     batch: { unit: 'notifications/s (batches of 100, 4 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 4, seconds: SECONDS }, s.batch)).perSecond * 100 },
     max: { unit: 'req/s (POST notification, 32 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 32, seconds: SECONDS }, s.post)).perSecond },
     rate500: { unit: 'ms p99 (POST notification at 500 req/s)', run: async (s) => (await openLoad(s.client, { rate: 500, seconds: SECONDS }, s.post)).p99 },
+    rate1000: { unit: 'ms p99 (POST notification at 1,000 req/s)', run: async (s) => (await openLoad(s.client, { rate: 1000, seconds: SECONDS }, s.post)).p99 },
   };
   const figures = Object.fromEntries(LOADS.map((l) => [l, { here: [] as number[], other: [] as number[] }]));
   for (let round = 0; round < ROUNDS; round++) {

@@ -15,6 +15,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes, type DemoCredentials } from './routes/page.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { GroupCommit } from './group-commit.js';
+import { rateLimiters } from './middleware/rate-limit.js';
 
 export interface AppDeps {
   config: Config;
@@ -27,7 +28,8 @@ export function makeApp(deps: AppDeps): Koa {
   const { config, pool, log } = deps;
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const commits = new GroupCommit(pool, config.groupCommit);
+  const limits = rateLimiters(pool, config);
+  const commits = new GroupCommit(pool, config.groupCommit, (hits) => limits.takeShared(hits));
   const metrics = serverMetrics(commits.stats);
   app.use(metrics.measure);
   app.use(requestId());
@@ -43,7 +45,7 @@ export function makeApp(deps: AppDeps): Koa {
   app.use(unsubscribeRoutes(deps).routes());
   app.use(unknownEndpoint());
   app.use(authenticate(pool, config));
-  const api = apiRouter(deps, commits);
+  const api = apiRouter({ ...deps, limits, commits });
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));
   return app;
 }

@@ -2,6 +2,8 @@
 // commit of its kind in flight (and no free flush) waits with the others that arrive meanwhile; when
 // a flush frees up, all of them are written in one transaction and committed together. At low load a
 // create starts its flush at once: no added wait. Each member keeps what it would have had alone:
+// its rate-limit hit (taken for the flush's members together as the flush starts, each answered with
+// the hits left before its own, in arrival order: a refused member is answered 429 and not written),
 // its row-level-security actor (oriva.act_as before its writes), its Idempotency-Key (claimed, and
 // replayed or stored, in the same transaction), its own answer (201, 409, 403 not_installed, …),
 // computed by the kind's write from per-item outcomes, and an answer only after the commit.
@@ -14,6 +16,7 @@ import { actAs, revokedCredentials, run, transaction, type Actor, type Pool, typ
 import { AppError, isDatabaseUnavailable } from '../lib/errors.js';
 import { sqlFile } from '../lib/sql.js';
 import { claimKey, storeReply, type Reply } from './middleware/idempotency.js';
+import type { RateLimiters, SharedHit } from './middleware/rate-limit.js';
 
 const releaseKey = sqlFile('idempotency/release');
 
@@ -32,6 +35,8 @@ export interface GroupMember<I> {
   /** Idempotency-Key and request hash, when the request sent a key. */
   key: { key: string; hash: string } | null;
   item: I;
+  /** Its rate-limit hit, taken when it joins a flush; `taken` gets the headers it answers with. */
+  hit?: { limit: SharedHit; taken: (headers: Record<string, string>) => void } | undefined;
 }
 
 interface Waiting {
@@ -39,6 +44,8 @@ interface Waiting {
   member: GroupMember<unknown>;
   resolve: (reply: Reply) => void;
   reject: (err: unknown) => void;
+  /** Its hit was taken (by a flush that then failed and is written again member by member: not twice). */
+  hitTaken?: boolean;
 }
 
 export interface GroupCommitOptions {
@@ -62,7 +69,11 @@ export class GroupCommit {
   private inFlight = 0;
   readonly stats: GroupCommitStats = { flushes: 0, members: 0, splits: 0 };
 
-  constructor(private readonly pool: Pool, private readonly options: GroupCommitOptions) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: GroupCommitOptions,
+    private readonly takeHits: RateLimiters['takeShared'],
+  ) {}
 
   /** Write one member with whoever else is waiting; its reply once the transaction committed. */
   submit<I>(kind: GroupKind<I>, member: GroupMember<I>): Promise<Reply> {
@@ -112,6 +123,8 @@ export class GroupCommit {
   private async flush(members: Waiting[]): Promise<void> {
     let replies: Map<Waiting, Reply | AppError>;
     try {
+      members = await this.withinRateLimits(members);
+      if (members.length === 0) return;
       replies = await this.writeTogether(members);
     } catch (err) {
       if (members.length > 1 && !isDatabaseUnavailable(err)) {
@@ -129,6 +142,25 @@ export class GroupCommit {
       if (reply instanceof AppError) waiting.reject(reply);
       else waiting.resolve(reply);
     }
+  }
+
+  /** Take the hits members have not had taken yet, together: a refused member is answered 429 and leaves the flush. */
+  private async withinRateLimits(members: Waiting[]): Promise<Waiting[]> {
+    const taking = members.filter((w) => w.member.hit && !w.hitTaken);
+    if (taking.length === 0) return members;
+    const answers = await this.takeHits(taking.map((w) => w.member.hit!.limit));
+    const refused = new Set<Waiting>();
+    taking.forEach((waiting, i) => {
+      waiting.hitTaken = true;
+      const answer = answers[i]!;
+      if (answer instanceof AppError) {
+        refused.add(waiting);
+        waiting.reject(answer);
+      } else {
+        waiting.member.hit!.taken(answer);
+      }
+    });
+    return members.filter((w) => !refused.has(w));
   }
 
   /** One transaction: per actor, claim the keys, write the items, store or give back the keys; commit. */

@@ -63,6 +63,18 @@ export class HitTaker {
   take(key: string, durationMs: number, max: number, cost: number): Promise<Taken> {
     return this.takes.add(key, { durationMs, max, cost });
   }
+
+  /**
+   * One hit each for `count` requests, in order: each answered with the hits left before its own, as
+   * if they had come one after another. One call when all fit; near the limit, one by one.
+   */
+  async takeEach(key: string, durationMs: number, max: number, count: number): Promise<Taken[]> {
+    const all = await this.take(key, durationMs, max, count);
+    if (count === 1 || all.remaining >= count) return Array.from({ length: count }, (_, i) => ({ remaining: all.remaining - i, resetMs: all.resetMs }));
+    const answers: Taken[] = [];
+    for (let i = 0; i < count; i++) answers.push(await this.take(key, durationMs, max, 1));
+    return answers;
+  }
 }
 
 /** The `db` koa-ratelimit's redis driver talks to, answered by Postgres. */
@@ -80,8 +92,19 @@ export class PostgresLimiterDb {
   }
 }
 
+/** A create's hit, taken when it joins a shared transaction (server/group-commit.ts) instead of up front. */
+export interface SharedHit {
+  name: LimitName;
+  id: string;
+}
+
 export interface RateLimiters {
   for(name: LimitName, id: (ctx: Context) => string): Middleware;
+  /**
+   * One hit for each create of a shared transaction, in its order: the rate-limit headers it answers
+   * with, or its 429 — what the middleware of `for` gives one request.
+   */
+  takeShared(hits: SharedHit[]): Promise<(Record<string, string> | AppError)[]>;
   /** Charge extra hits (a batch of n notifications costs n); throws 429 when they are not left. */
   charge(ctx: Context, name: LimitName, id: string, cost: number): Promise<void>;
 }
@@ -90,6 +113,7 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
   const hits = new HitTaker(pool);
   const db = new PostgresLimiterDb(hits);
   const durationOf = (name: LimitName) => (name === 'broadcasts' ? config.rateLimits.broadcastWindowMs : config.rateLimits.windowMs);
+  const limitMessage = (name: LimitName) => `Rate limit exceeded (${config.rateLimits[name]} ${name} requests per ${Math.round(durationOf(name) / 60000)} min)`;
   return {
     for(name, id) {
       const duration = durationOf(name);
@@ -101,9 +125,30 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
         max: config.rateLimits[name],
         id: (ctx) => id(ctx),
         throw: true,
-        errorMessage: `Rate limit exceeded (${config.rateLimits[name]} ${name} requests per ${Math.round(duration / 60000)} min)`,
+        errorMessage: limitMessage(name),
       });
       return asAppError(limiter);
+    },
+    async takeShared(shared) {
+      const byKey = new Map<string, number[]>();
+      shared.forEach(({ name, id }, i) => {
+        const key = `rl:${name}:${id}`;
+        byKey.set(key, [...(byKey.get(key) ?? []), i]);
+      });
+      const answers: (Record<string, string> | AppError)[] = [];
+      await Promise.all([...byKey].map(async ([key, indexes]) => {
+        const { name } = shared[indexes[0]!]!;
+        const max = config.rateLimits[name];
+        const taken = await hits.takeEach(key, durationOf(name), max, indexes.length);
+        indexes.forEach((index, i) => {
+          const { remaining, resetMs } = taken[i]!;
+          const reset = String(Math.ceil(resetMs / 1000));
+          answers[index] = remaining > 0
+            ? { 'X-RateLimit-Limit': String(max), 'X-RateLimit-Remaining': String(remaining - 1), 'X-RateLimit-Reset': reset }
+            : limited(limitMessage(name), resetMs, { 'X-RateLimit-Limit': String(max), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': reset });
+        });
+      }));
+      return answers;
     },
     async charge(ctx, name, id, cost) {
       if (cost <= 0) return;
@@ -113,15 +158,19 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
         ctx.set('X-RateLimit-Remaining', String(taken.remaining - cost));
         return;
       }
-      const after = Math.max(1, Math.ceil((taken.resetMs - Date.now()) / 1000));
-      throw new AppError(429, 'rate_limited', `Rate limit exceeded: ${cost} ${name} requested, fewer left in this window`, { retry_after: after }, {
-        'Retry-After': String(after),
+      throw limited(`Rate limit exceeded: ${cost} ${name} requested, fewer left in this window`, taken.resetMs, {
         'X-RateLimit-Limit': String(max),
         'X-RateLimit-Remaining': String(taken.remaining),
         'X-RateLimit-Reset': String(Math.ceil(taken.resetMs / 1000)),
       });
     },
   };
+}
+
+/** A 429 with Retry-After counted up from the window's reset (rounded up to a second, as the reset header is). */
+function limited(message: string, resetMs: number, headers: Record<string, string>): AppError {
+  const after = Math.max(1, Math.ceil((Math.ceil(resetMs / 1000) * 1000 - Date.now()) / 1000));
+  return new AppError(429, 'rate_limited', message, { retry_after: after }, { ...headers, 'Retry-After': String(after) });
 }
 
 /** koa-ratelimit throws a plain 429 HttpError; turn it into the one error envelope. */
@@ -138,11 +187,8 @@ function asAppError(limiter: Middleware): Middleware {
       const e = err as { status?: number; message?: string; headers?: Record<string, string | number> };
       if (e.status !== 429) throw err;
       const headers = Object.fromEntries(Object.entries(e.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      // koa-ratelimit rounds Retry-After down; count it up from the (rounded-up) reset instead.
-      const resetMs = Number(headers['X-RateLimit-Reset'] ?? 0) * 1000;
-      const after = Math.max(1, Math.ceil((resetMs - Date.now()) / 1000));
-      headers['Retry-After'] = String(after);
-      throw new AppError(429, 'rate_limited', e.message ?? 'Rate limit exceeded', { retry_after: after }, headers);
+      // koa-ratelimit rounds Retry-After down; limited() counts it up from the (rounded-up) reset.
+      throw limited(e.message ?? 'Rate limit exceeded', Number(headers['X-RateLimit-Reset'] ?? 0) * 1000, headers);
     }
   };
 }

@@ -1,8 +1,5 @@
 // The /api/v1 router: each resource installs its routes here.
 import Router from '@koa/router';
-import type { AppDeps } from '../app.js';
-import type { GroupCommit } from '../group-commit.js';
-import { rateLimiters } from '../middleware/rate-limit.js';
 import type { RouteDeps } from './define.js';
 import { broadcastRoutes } from './broadcasts.js';
 import { eventRoutes } from './events.js';
@@ -18,8 +15,7 @@ import { notificationRoutes } from './notifications.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
 
-export function apiRouter(appDeps: AppDeps, commits: GroupCommit): Router {
-  const deps: RouteDeps = { ...appDeps, limits: rateLimiters(appDeps.pool, appDeps.config), commits };
+export function apiRouter(deps: RouteDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
   eventRoutes(router, deps);
   eventTypeRoutes(router, deps);

@@ -1,7 +1,9 @@
 // One way to declare an endpoint: its spec (who may call it, its JSON schemas, rate limit, examples)
 // and its handler. defineRoute runs the same pipeline for every endpoint — caller (401/403) → rate
 // limit (429) → body (415/413/400) → ajv validation (400) → handler — and records the spec, from
-// which /openapi.json is generated.
+// which /openapi.json is generated. A single create's hit is taken later, with the others of the
+// transaction it shares (group commit), and a request that fails before it is charged alone: the
+// same answers, one statement per shared transaction instead of one per request.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { inTransaction, type PoolClient } from '../../lib/db.js';
@@ -37,7 +39,12 @@ export interface RouteSpec {
   bodyRequired?: boolean;
   bodyLimit?: number;
   requestExample?: unknown;
-  rateLimit?: { name: LimitName; key: (caller: Caller, params: Record<string, string>) => string };
+  rateLimit?: {
+    name: LimitName;
+    key: (caller: Caller, params: Record<string, string>) => string;
+    /** Taken when the create joins a shared transaction (RouteRequest.share), with the others in it. */
+    takenWhenShared?: boolean;
+  };
   /** Honour the Idempotency-Key header (app POSTs that create something). */
   idempotent?: boolean;
   /** The reply holds a secret: the idempotency table keeps it encrypted (lib/secrets.ts), never as text. */
@@ -101,18 +108,30 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
     const caller = spec.who === 'app' ? requireApp(ctx, (ctx.params as Record<string, string | undefined>).appId) : callerOf(ctx);
     ctx.state.caller = caller;
     let reply: Reply | undefined;
+    const request = { shared: false };
     const rest = async () => {
-      reply = await handle(ctx, caller);
+      reply = await handle(ctx, caller, request);
     };
-    if (limiters) await limiters(ctx, rest);
-    else await rest();
+    if (!limiters) await rest();
+    else if (!spec.rateLimit!.takenWhenShared) await limiters(ctx, rest);
+    else {
+      try {
+        await rest();
+      } catch (err) {
+        // Failed before it joined a shared transaction: its hit, alone (a 429 when none is left).
+        if (request.shared) throw err;
+        await limiters(ctx, () => {
+          throw err;
+        });
+      }
+    }
     if (!reply) return;
     for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
     if (checkResponses) assertDocumented(spec, reply, ctx);
     send(ctx, reply);
   };
 
-  const handle = async (ctx: Context, caller: Caller): Promise<Reply> => {
+  const handle = async (ctx: Context, caller: Caller, request: { shared: boolean }): Promise<Reply> => {
     const { value: rawBody, raw } = (spec.method === 'get' || spec.method === 'delete') && !spec.body
       ? { value: undefined, raw: '' }
       : await readJsonBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
@@ -142,7 +161,11 @@ export function defineRoute<P = Record<string, string>, Q = Record<string, unkno
         }, { genericPlans: true }),
       share: (kind, item) => {
         if (caller.kind !== 'app' || spec.replyHoldsSecret) throw new Error(`${spec.operationId}: only an app's create whose reply holds no secret can share a transaction`);
-        return deps.commits.submit(kind, { actor: { ...actor, appId: caller.appId }, key: key ? { key, hash: requestHash(ctx, raw) } : null, item });
+        request.shared = true;
+        const hit = spec.rateLimit?.takenWhenShared
+          ? { limit: { name: spec.rateLimit.name, id: spec.rateLimit.key(caller, ctx.params as Record<string, string>) }, taken: (headers: Record<string, string>) => ctx.set(headers) }
+          : undefined;
+        return deps.commits.submit(kind, { actor: { ...actor, appId: caller.appId }, key: key ? { key, hash: requestHash(ctx, raw) } : null, item, hit });
       },
     });
   };

@@ -79,7 +79,7 @@ export function eventRoutes(router: Router, deps: RouteDeps): void {
     body: eventCreate,
     bodyRequired: true,
     requestExample: eventCreateExample,
-    rateLimit: { name: 'events', key: perApp },
+    rateLimit: { name: 'events', key: perApp, takenWhenShared: true },
     idempotent: true,
     success: { status: 200, description: 'Stored', schema: eventCreated, example: { success: true, event_id: '0b9d3d3e-4c1f-4f57-9d59-0c1e5b0f3a11', seq: 42, timestamp: '2025-09-30T10:30:00.000Z' } },
     errors: [400, 403, 409, 413, 415, 422, 429],

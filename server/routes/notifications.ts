@@ -118,7 +118,7 @@ export function notificationRoutes(router: Router, deps: RouteDeps): void {
     body: notificationCreate,
     bodyRequired: true,
     requestExample: notificationCreateExample,
-    rateLimit: { name: 'notifications', key: perApp },
+    rateLimit: { name: 'notifications', key: perApp, takenWhenShared: true },
     idempotent: true,
     success: { status: 201, description: 'Created', schema: notificationCreated, example: { success: true, notification_id: '6f1c2b8e-2f7a-4a51-8d7e-0a4b9c3d2e1f', created_at: '2025-09-30T10:00:00.000Z', suppressed: [] } },
     errors: [400, 403, 409, 413, 415, 422, 429],

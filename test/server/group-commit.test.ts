@@ -133,6 +133,18 @@ t.test('a mixed burst from three apps gets, item by item, the answers each reque
     t.same(of(groupedAnswers), of(aloneAnswers), `${label}: the same pair of answers`);
   }
 
+  // Each create took exactly one rate-limit hit, shared or alone (the split flush's members not twice):
+  // per app and kind, the same X-RateLimit-Remaining values.
+  const aloneOrder = [...s.requests.filter((x) => !x.second), ...s.requests.filter((x) => x.second)];
+  const remaining = (requests: Request[], answers: Answer[], app: TestApp, path: Request['path']) =>
+    requests.flatMap((r, i) => (r.app === app && r.path === path ? [answers[i]!.headers.get('x-ratelimit-remaining')] : [])).sort();
+  t.ok(groupedAnswers.every((a) => /^\d+$/.test(a.headers.get('x-ratelimit-remaining') ?? '')), 'every answer carries its remaining hits');
+  for (const role of ['a', 'b', 'core'] as const) {
+    for (const path of ['notifications', 'events'] as const) {
+      t.same(remaining(g.requests, groupedAnswers, g[role], path), remaining(aloneOrder, aloneAnswers, s[role], path), `${role}'s ${path}: the same hits as alone`);
+    }
+  }
+
   // What those answers are, spelled out.
   const answer = (label: string) => groupedAnswers[g.requests.findIndex((r) => r.label === label)]!;
   t.ok(g.requests.every((r, i) => !r.label.match(/ (created|beside the NUL) \d+$/) || groupedAnswers[i]!.status === 201), 'every plain create: 201 (the ones beside the NUL too)');

@@ -96,3 +96,27 @@ t.test('a concurrent burst within the budget: all through, each with its own rem
   t.same(answers.map((a) => a.status), [201, 201, 201]);
   t.same(answers.map((a) => a.headers.get('x-ratelimit-remaining')).sort(), ['0', '1', '2']);
 });
+
+t.test('a create that fails before it joins a shared transaction is charged alone: its own error while hits are left, then 429', async (t) => {
+  const app = await createTestApp(db, { id: 'invalid-app' });
+  const post = (json: unknown) => one('POST', '/apps/invalid-app/notifications', { headers: app.auth, json });
+  const invalid = { ...notification(), title: undefined };
+  const answers = [];
+  for (const json of [invalid, notification(), invalid]) answers.push(await post(json));
+  t.same(answers.map((a) => [a.status, a.headers.get('x-ratelimit-remaining')]), [[400, '2'], [201, '1'], [400, '0']],
+    'the invalid ones counted a hit each, as the valid one did');
+  const before = await rowCounts(db);
+  const limited = await post(invalid);
+  t.equal(limited.status, 429, 'none left: 429, not the 400 its body would get');
+  t.match(limited.body, failure('rate_limited'));
+  t.same([limited.headers.get('x-ratelimit-limit'), limited.headers.get('x-ratelimit-remaining')], ['3', '0']);
+  t.ok(Number(limited.headers.get('retry-after')) > 0);
+  t.equal((await post(notification())).status, 429);
+  t.same(await rowCounts(db), before, 'nothing written');
+
+  const event = (category: string) => ({ event_category: category, event_type: 'started', entity_type: 'session', entity_id: 's1', user_id: 'u1' });
+  const events = [];
+  for (const category of ['notification', 'session', 'notification']) events.push(await two('POST', '/apps/invalid-app/events', { headers: app.auth, json: event(category) }));
+  t.same(events.map((a) => [a.status, a.headers.get('x-ratelimit-remaining') ?? a.body.error?.code]), [[400, '1'], [200, '0'], [429, '0']],
+    'events: a reserved category is refused and counted; then none left');
+});
