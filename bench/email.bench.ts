@@ -42,6 +42,7 @@ try {
   const noopRate = async () => {
     const noopPool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY + 4 });
     noopPool.on('error', () => {});
+    noopPool.on('connect', (client) => client.on('error', () => {})); // as graphile-worker asks of a pool it is given
     let done = 0;
     const noop: TaskList = { bench_noop: async () => void done++ };
     await admin.query(`select graphile_worker.add_jobs(array(select row('bench_noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, $1)))`, [USERS]);
