@@ -20,11 +20,12 @@ const MEASURED = {
   apiCreateP99At500Ms: 55,
   /**
    * api.bench.ts "batch endpoint (100 per request, 4 concurrent)" "CPU per notification": the API
-   * server's and Postgres' µs (2026-12-07, the batch at 6.2k notifications/s in a slow hour: the high
-   * end; 7.8–8.4k/s on faster days, when the split was not printed yet).
+   * server's and Postgres' µs, the high ends of six runs on 2026-12-07 (server 25–35, Postgres
+   * 217–272; the batch at 5.5–7.2k notifications/s in a slow hour, 7.8–8.4k/s on faster days, when the
+   * split was not printed yet).
    */
   batchServerUs: 35,
-  batchPostgresUs: 254,
+  batchPostgresUs: 272,
   /**
    * One INSERT + NOTIFY per transaction, tx/s (2.7–3.4k; 10-row batches: 18k rows/s). Not printed by
    * any bench in bench/: the figure comes from the issue; DESIGN §7 "facts" says 3–5k. NOTIFY holds a
