@@ -76,12 +76,12 @@ try {
   const postmaster = await postmasterPid(system);
   // Where a figure's CPU went: the server's, Postgres' (this bench's server) and the whole machine's
   // (the load generator and everything else included), over the run that `measure` wraps.
-  const measure = async <T>(seconds: number, run: () => Promise<T>) => {
+  const measure = async <T>(run: () => Promise<T>) => {
     const server = cpu();
     const postgres = postgresCpuSeconds(postmaster);
     const busy = machineBusy();
     const result = await run();
-    return { result, serverS: cpu() - server, postgresS: postgresCpuSeconds(postmaster) - postgres, busy: busy(), seconds };
+    return { result, serverS: cpu() - server, postgresS: postgresCpuSeconds(postmaster) - postgres, busy: busy() };
   };
   const share = (s: number, seconds: number) => `${((s / seconds) * 100).toFixed(0)}%`;
   // Pauses an idle process sees (bench/pause-probe.ts): what the machine, not the server, adds to the tail.
@@ -168,7 +168,7 @@ try {
   const p99Targets: Record<number, string> = { 500: 'DESIGN §7', 1000: 'issue 19' };
   for (const rate of [250, 500, 1000]) {
     await pausesSince();
-    const { result: r, serverS, postgresS, busy } = await measure(SECONDS, () => openLoad(client!, { rate, seconds: SECONDS }, post));
+    const { result: r, serverS, postgresS, busy } = await measure(() => openLoad(client!, { rate, seconds: SECONDS }, post));
     const pauses = await pausesSince();
     const target = p99Targets[rate] ? ` (target p99 < 25 ms, ${p99Targets[rate]}) ${r.p99 < 25 ? 'OK' : 'MISSED'}` : '';
     console.log(`POST notification at ${rate} req/s: achieved ${r.perSecond.toFixed(0)} req/s, ${show(r)}; CPU: server ${share(serverS, SECONDS)}, Postgres ${share(postgresS, SECONDS)} of a core, machine ${(busy * 100).toFixed(0)}% busy${target}`);
@@ -181,7 +181,7 @@ try {
     const b = batches++;
     return { method: 'POST', path: '/api/v1/apps/bench-app/notifications/batch', headers, body: JSON.stringify({ notifications: Array.from({ length: 100 }, (_, i) => notification(`batch-${b}-${i}`)) }) };
   };
-  const batchRun = await measure(SECONDS, () => closedLoad(client!, { concurrency: 4, seconds: SECONDS }, batchRequest));
+  const batchRun = await measure(() => closedLoad(client!, { concurrency: 4, seconds: SECONDS }, batchRequest));
   const batch = batchRun.result;
   const perSecond = batch.perSecond * 100;
   const perNotification = (s: number) => `${((s / (batch.requests * 100)) * 1e6).toFixed(0)} µs`;

@@ -13,10 +13,8 @@ setInterval(() => {
   last = now;
 }, TICK_MS);
 process.on('message', (message: string) => {
-  if (message === 'report') {
-    process.send!({ pauses });
-    pauses = [];
-  }
-  if (message === 'stop') process.exit(0);
+  if (message !== 'report') return;
+  process.send!({ pauses });
+  pauses = [];
 });
 process.send!({ ready: true });

@@ -9,9 +9,7 @@ import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import pg from 'pg';
 import { loadConfig } from '../lib/config.js';
 import { makeLogger } from '../lib/log.js';
-import { apiRouter } from '../server/routes/api.js';
-import { GroupCommit } from '../server/group-commit.js';
-import { rateLimiters } from '../server/middleware/rate-limit.js';
+import { apiRouter, routeDeps } from '../server/routes/api.js';
 import { openApiDocument } from '../server/routes/openapi.js';
 
 export const GENERATED_FILE = fileURLToPath(new URL('./src/generated/openapi.ts', import.meta.url));
@@ -25,8 +23,7 @@ interface Operation {
 function document(): OpenAPI3 {
   const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ORIVA_DATA_DIR: '/nonexistent' });
   const pool = new pg.Pool({ connectionString: 'postgres://unused@127.0.0.1:1/unused' });
-  const limits = rateLimiters(pool, config);
-  apiRouter({ config, pool, log: makeLogger('generate', 'silent'), limits, commits: new GroupCommit(pool, config.groupCommit, (hits) => limits.takeShared(hits)) });
+  apiRouter(routeDeps({ config, pool, log: makeLogger('generate', 'silent') }));
   return openApiDocument() as unknown as OpenAPI3;
 }
 

@@ -8,14 +8,12 @@ import { accessLog } from './middleware/access-log.js';
 import { errorEnvelope } from './middleware/errors.js';
 import { authenticate } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
-import { apiRouter } from './routes/api.js';
+import { apiRouter, routeDeps } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { serverMetrics } from './routes/metrics.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes, type DemoCredentials } from './routes/page.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
-import { GroupCommit } from './group-commit.js';
-import { rateLimiters } from './middleware/rate-limit.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,9 +26,8 @@ export function makeApp(deps: AppDeps): Koa {
   const { config, pool, log } = deps;
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const limits = rateLimiters(pool, config);
-  const commits = new GroupCommit(pool, config.groupCommit, (hits) => limits.takeShared(hits));
-  const metrics = serverMetrics(commits.stats);
+  const routes = routeDeps(deps);
+  const metrics = serverMetrics(routes.commits.stats);
   app.use(metrics.measure);
   app.use(requestId());
   app.use(accessLog(log));
@@ -45,7 +42,7 @@ export function makeApp(deps: AppDeps): Koa {
   app.use(unsubscribeRoutes(deps).routes());
   app.use(unknownEndpoint());
   app.use(authenticate(pool, config));
-  const api = apiRouter({ ...deps, limits, commits });
+  const api = apiRouter(routes);
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));
   return app;
 }

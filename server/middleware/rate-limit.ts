@@ -133,7 +133,9 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
       const byKey = new Map<string, number[]>();
       shared.forEach(({ name, id }, i) => {
         const key = `rl:${name}:${id}`;
-        byKey.set(key, [...(byKey.get(key) ?? []), i]);
+        const indexes = byKey.get(key);
+        if (indexes) indexes.push(i);
+        else byKey.set(key, [i]);
       });
       const answers: (Record<string, string> | AppError)[] = [];
       await Promise.all([...byKey].map(async ([key, indexes]) => {
