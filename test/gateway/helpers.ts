@@ -1,7 +1,7 @@
-// Real WebSocket clients (undici) against a gateway started in this process, and the rows a
+// Real WebSocket clients (the ws package, which reports a refused upgrade's status) against a gateway started in this process, and the rows a
 // committed change would write (inserted with the system pool where no API route does it yet).
 import { request } from 'node:http';
-import { WebSocket } from 'undici';
+import WebSocket from 'ws';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
 import type { GatewayOptions } from '../../lib/config.js';
 import { STREAM_PATH } from '../../gateway/protocol.js';
@@ -37,14 +37,20 @@ export function streamUrl(gw: { url: string }, query: Record<string, string | nu
   return `${gw.url}${STREAM_PATH}${qs ? `?${qs}` : ''}`;
 }
 
+/** The upgrade was accepted (101), then the socket closed with no close frame and no message. */
+class DroppedAfterUpgrade extends Error {}
+
 export class Client {
   readonly messages: Message[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Why the socket failed, when it did: a refused upgrade's status and body, or a socket error. */
+  private failure = '';
+  private upgraded = false;
   private waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
 
   constructor(readonly ws: WebSocket) {
     ws.addEventListener('message', (ev) => {
-      const message = JSON.parse(String(ev.data)) as Message;
+      const message = JSON.parse(ev.data as string) as Message; // the gateway sends text frames: strings here
       this.messages.push(message);
       this.waiters = this.waiters.filter((w) => {
         if (!w.pred(message)) return true;
@@ -53,16 +59,44 @@ export class Client {
       });
     });
     this.closed = new Promise((resolve) => ws.addEventListener('close', (ev) => resolve({ code: ev.code, reason: ev.reason })));
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => {
+        this.failure = `upgrade answered ${res.statusCode}: ${body}`;
+        ws.terminate();
+      });
+    });
+    ws.on('upgrade', (res) => {
+      this.upgraded = true;
+      this.failure = `upgraded (${res.statusCode}), then closed`;
+    });
+    ws.on('error', (err) => (this.failure ||= err.message));
   }
 
   /** Opens and waits for the `ready` message (replay done, live from here). */
   static async open(t: Teardown, gw: { url: string }, options: ClientOptions = {}): Promise<Client> {
-    const ws = new WebSocket(streamUrl(gw, options.query), { headers: options.headers, protocols: options.protocols });
+    try {
+      return await Client.openOnce(t, gw, options);
+    } catch (err) {
+      if (!(err instanceof DroppedAfterUpgrade)) throw err;
+      // uWebSockets.js v20.30 can close a socket it has just upgraded asynchronously (the corked
+      // upgrade after admission's await), sending 101 and then no close frame: uWebSockets issue
+      // #1928, fixed upstream by PR #1929 in v20.79, which our Node 20 build predates. A client sees
+      // an abnormal close before any frame and reconnects, as client/src/live.ts does; so does this.
+      console.error(`# ${err.message}: opening again (uWebSockets issue #1928)`);
+      return Client.openOnce(t, gw, options);
+    }
+  }
+
+  private static async openOnce(t: Teardown, gw: { url: string }, options: ClientOptions): Promise<Client> {
+    const ws = new WebSocket(streamUrl(gw, options.query), options.protocols ?? [], { headers: options.headers });
     const client = new Client(ws);
     t.teardown(() => client.close());
     const ready = client.next((m) => m.type === 'ready', 10_000);
     const failed = client.closed.then(({ code }) => {
-      throw new Error(`closed before ready (${code})`);
+      const message = `closed before ready (${code}; ${client.failure || 'no upgrade answer'})`;
+      throw client.upgraded && code === 1006 && client.messages.length === 0 ? new DroppedAfterUpgrade(message) : new Error(message);
     });
     await Promise.race([ready, failed]);
     return client;
