@@ -5,13 +5,16 @@
 // shared 2-core host whose speed drifts by tens of percent within minutes, a run of one tree and
 // then the other compares two different machines; per-round ratios of side-by-side rounds do not.
 // Prints each load's median and the median of the per-round ratios (this tree ÷ the other).
-// COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500; also rate1000).
+// COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500; also
+// rate1000, and cpu1000: the CPU one request costs at 1,000 req/s, the server's and Postgres' together,
+// a steadier figure than a tail where a change saves work per request).
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { createMigratedDatabase, dropDatabase, releaseScratchServer, scratchServer } from '../lib/dev/scratch.js';
 import { fromRoot } from '../lib/paths.js';
 import { benchNotification, spawnApiServer } from './api-server.js';
+import { postgresCpuSeconds, postmasterPid, processCpuSeconds } from './cpu.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest } from './load.js';
 
 const other = process.argv[2];
@@ -22,7 +25,7 @@ if (!other) {
 const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 10);
 const SECONDS = Number(process.env.COMPARE_SECONDS ?? 3);
 const LOADS = (process.env.COMPARE_LOADS ?? 'batch,max,rate500').split(',');
-const KNOWN_LOADS = ['batch', 'max', 'rate500', 'rate1000'];
+const KNOWN_LOADS = ['batch', 'max', 'rate500', 'rate1000', 'cpu1000'];
 if (LOADS.some((l) => !KNOWN_LOADS.includes(l))) {
   console.error(`COMPARE_LOADS: a comma-separated list of ${KNOWN_LOADS.join(', ')}`);
   process.exit(2);
@@ -30,6 +33,8 @@ if (LOADS.some((l) => !KNOWN_LOADS.includes(l))) {
 
 interface Side {
   name: string;
+  /** CPU seconds so far of this side's server process and of the Postgres both sides use. */
+  cpuSeconds: () => number;
   client: ReturnType<typeof loadClient>;
   post: () => LoadRequest;
   batch: () => LoadRequest;
@@ -47,6 +52,7 @@ async function startSide(root: string, name: string): Promise<Side> {
   databases.push(database);
   const url = await scratch.createMigratedDatabase(adminUrl, database);
   const setup = new pg.Pool({ connectionString: url, max: 2 });
+  const postmaster = await postmasterPid(setup);
   const app = await apps.createApp(setup, { id: 'bench-app', name: 'Bench App', platform: false });
   // A tree with installations (issue 13): the bench user installed the app, as in the API bench.
   const { rows: [installs] } = await setup.query(`select to_regclass('oriva.app_installations') is not null as exist`);
@@ -58,6 +64,7 @@ async function startSide(root: string, name: string): Promise<Side> {
   let n = 0;
   const side: Side = {
     name,
+    cpuSeconds: () => processCpuSeconds(child.pid!) + postgresCpuSeconds(postmaster),
     client: loadClient(origin),
     post: () => ({ method: 'POST', path: '/api/v1/apps/bench-app/notifications', headers, body: JSON.stringify(benchNotification(`p-${n++}`)) }),
     batch: () => {
@@ -82,6 +89,14 @@ try {
     max: { unit: 'req/s (POST notification, 32 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 32, seconds: SECONDS }, s.post)).perSecond },
     rate500: { unit: 'ms p99 (POST notification at 500 req/s)', run: async (s) => (await openLoad(s.client, { rate: 500, seconds: SECONDS }, s.post)).p99 },
     rate1000: { unit: 'ms p99 (POST notification at 1,000 req/s)', run: async (s) => (await openLoad(s.client, { rate: 1000, seconds: SECONDS }, s.post)).p99 },
+    cpu1000: {
+      unit: 'µs CPU per request, server and Postgres (POST notification at 1,000 req/s)',
+      run: async (s) => {
+        const before = s.cpuSeconds();
+        const result = await openLoad(s.client, { rate: 1000, seconds: SECONDS }, s.post);
+        return ((s.cpuSeconds() - before) / result.requests) * 1e6;
+      },
+    },
   };
   const figures = Object.fromEntries(LOADS.map((l) => [l, { here: [] as number[], other: [] as number[] }]));
   for (let round = 0; round < ROUNDS; round++) {
