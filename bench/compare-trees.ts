@@ -7,7 +7,9 @@
 // Prints each load's median and the median of the per-round ratios (this tree ÷ the other).
 // COMPARE_ROUNDS (10), COMPARE_SECONDS (3) per load and round, COMPARE_LOADS (batch,max,rate500; also
 // rate1000, and cpu1000: the CPU one request costs at 1,000 req/s, the server's and Postgres' together,
-// a steadier figure than a tail where a change saves work per request).
+// a steadier figure than a tail where a change saves work per request). COMPARE_OTHER_ENV (JSON)
+// adds variables to the other side's server: one tree against itself with a setting changed, say
+// `npx tsx bench/compare-trees.ts . ` with COMPARE_OTHER_ENV='{"GROUP_COMMIT_FLUSHES":"1"}'.
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -26,6 +28,7 @@ const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 10);
 const SECONDS = Number(process.env.COMPARE_SECONDS ?? 3);
 const LOADS = (process.env.COMPARE_LOADS ?? 'batch,max,rate500').split(',');
 const KNOWN_LOADS = ['batch', 'max', 'rate500', 'rate1000', 'cpu1000'];
+const OTHER_ENV = JSON.parse(process.env.COMPARE_OTHER_ENV ?? '{}') as Record<string, string>;
 if (LOADS.some((l) => !KNOWN_LOADS.includes(l))) {
   console.error(`COMPARE_LOADS: a comma-separated list of ${KNOWN_LOADS.join(', ')}`);
   process.exit(2);
@@ -45,7 +48,7 @@ const databases: string[] = [];
 const { adminUrl, dataDir } = await scratchServer('oriva-compare');
 
 /** One tree's server on its own database, migrated and set up by that tree's own code. */
-async function startSide(root: string, name: string): Promise<Side> {
+async function startSide(root: string, name: string, env: Record<string, string> = {}): Promise<Side> {
   const scratch = (await import(resolve(root, 'lib/dev/scratch.ts'))) as { createMigratedDatabase: typeof createMigratedDatabase };
   const apps = (await import(resolve(root, 'lib/apps.ts'))) as { createApp(db: pg.Pool, app: { id: string; name: string; platform: boolean }): Promise<{ api_key: string }> };
   const database = `oriva_compare_${name}_${process.pid}`;
@@ -58,7 +61,7 @@ async function startSide(root: string, name: string): Promise<Side> {
   const { rows: [installs] } = await setup.query(`select to_regclass('oriva.app_installations') is not null as exist`);
   if (installs.exist) await setup.query(`insert into oriva.app_installations (user_id, app_id) values ('bench_user', 'bench-app')`);
   await setup.end();
-  const { child, url: origin } = await spawnApiServer(url, {}, root);
+  const { child, url: origin } = await spawnApiServer(url, env, root);
   servers.push(child);
   const headers = { authorization: `Bearer ${app.api_key}`, 'content-type': 'application/json' };
   let n = 0;
@@ -83,7 +86,7 @@ const median = (values: number[]) => {
 
 try {
   const here = await startSide(fromRoot(), 'here');
-  const there = await startSide(resolve(other), 'other');
+  const there = await startSide(resolve(other), 'other', OTHER_ENV);
   const loads: Record<string, { unit: string; run: (s: Side) => Promise<number> }> = {
     batch: { unit: 'notifications/s (batches of 100, 4 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 4, seconds: SECONDS }, s.batch)).perSecond * 100 },
     max: { unit: 'req/s (POST notification, 32 concurrent)', run: async (s) => (await closedLoad(s.client, { concurrency: 32, seconds: SECONDS }, s.post)).perSecond },
@@ -106,7 +109,7 @@ try {
     }
     console.log(`round ${round + 1}: ${LOADS.map((l) => `${l} ${figures[l]!.here.at(-1)!.toFixed(1)} / ${figures[l]!.other.at(-1)!.toFixed(1)}`).join(', ')} (here / other)`);
   }
-  console.log(`# here: ${fromRoot()}; other: ${resolve(other)}; ${ROUNDS} rounds of ${SECONDS} s per load`);
+  console.log(`# here: ${fromRoot()}; other: ${resolve(other)} ${JSON.stringify(OTHER_ENV)}; ${ROUNDS} rounds of ${SECONDS} s per load`);
   for (const load of LOADS) {
     const { here: h, other: o } = figures[load]!;
     const ratios = h.map((x, i) => x / o[i]!);

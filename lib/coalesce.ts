@@ -4,8 +4,8 @@
 // (server/middleware/rate-limit.ts), the worker's records of sent emails (worker/email/sent-batch.ts)
 // and of successful webhook deliveries (worker/deliveries/success-batch.ts), and its loads of delivery
 // attempts (worker/deliveries/prepare.ts).
-// The server's group commit (server/group-commit.ts) is the same idea with several flushes in flight
-// and members that may not share one.
+// The server's group commit (server/group-commit.ts) is the same idea with members that may not
+// share one flush, and as many flushes in flight as GROUP_COMMIT_FLUSHES allows.
 
 /** Writes one key's gathered items: one answer per item, in order. A failure fails every item of the batch. */
 export type Flush<T, R> = (key: string, items: T[]) => Promise<R[]>;
