@@ -1,5 +1,6 @@
-// Real WebSocket clients (the ws package, which reports a refused upgrade's status) against a gateway started in this process, and the rows a
-// committed change would write (inserted with the system pool where no API route does it yet).
+// Real WebSocket clients (the ws package, which reports a refused upgrade's status) against a gateway
+// started in this process, and the rows a committed change would write (inserted with the system pool
+// where no API route does it yet).
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startGateway, type GatewayHandle } from '../../gateway/gateway.js';
