@@ -12,7 +12,7 @@ import { signUserToken } from '../../lib/tokens.js';
 import { testDatabase } from '../helpers/db.js';
 import { startUpgradeProxy } from '../helpers/upgrade-proxy.js';
 import { createTestApp, TEST_JWT_SECRET, testConfig, testLogger } from '../helpers/stack.js';
-import { FAST, insertEvent } from '../gateway/helpers.js';
+import { FAST, insertEvent, released } from '../gateway/helpers.js';
 import { until } from '../worker/helpers/fixtures.js';
 
 const db = await testDatabase(t);
@@ -51,7 +51,10 @@ function client(user: string, extra: { after?: number; ttl?: number } = {}) {
     pollWaitSeconds: 2,
   });
   t.teardown(() => sub.close());
-  return { sub, events, statuses, gaps, counts, tokens: () => tokens, seqs: () => events.map((e) => e.seq) };
+  const seen = () => `statuses ${statuses.join(' → ') || 'none'}; ${events.length} events, ${gaps.length} gaps`;
+  /** until(), whose timeout says what this client went through. */
+  const waitFor = (probe: () => boolean, timeoutMs: number, what: string) => until(async () => probe(), timeoutMs, () => `${what} (${seen()})`);
+  return { sub, events, statuses, gaps, counts, waitFor, tokens: () => tokens, seqs: () => events.map((e) => e.seq) };
 }
 const publish = async (user: string, n: number) => {
   const seqs: number[] = [];
@@ -61,9 +64,9 @@ const publish = async (user: string, n: number) => {
 
 t.test('a Node client receives live events in order', async (t) => {
   const c = client('ann');
-  await until(async () => c.sub.status() === 'live', 5000, 'live');
+  await c.waitFor(() => c.sub.status() === 'live', 5000, 'live');
   const sent = await publish('ann', 5);
-  await until(async () => c.events.length === 5, 5000, '5 events');
+  await c.waitFor(() => c.events.length === 5, 5000, '5 events');
   t.same(c.seqs(), sent);
   t.equal(c.sub.lastSeq(), sent.at(-1));
   c.sub.close();
@@ -72,14 +75,14 @@ t.test('a Node client receives live events in order', async (t) => {
 
 t.test('the gateway restarted mid-stream: resumes with no loss or duplicate', async (t) => {
   const c = client('ben');
-  await until(async () => c.sub.status() === 'live', 5000, 'live');
+  await c.waitFor(() => c.sub.status() === 'live', 5000, 'live');
   const before = await publish('ben', 3);
-  await until(async () => c.events.length === 3, 5000, 'the first 3');
+  await c.waitFor(() => c.events.length === 3, 5000, 'the first 3');
   await gw.close();
   const during = await publish('ben', 3); // committed while no gateway runs
   gw = await startGw();
   const after = await publish('ben', 2);
-  await until(async () => c.events.length === 8, 10_000, 'all 8');
+  await c.waitFor(() => c.events.length === 8, 10_000, 'all 8');
   t.same(c.seqs(), [...before, ...during, ...after], 'every event once, in seq order');
   t.ok(c.statuses.includes('reconnecting'));
   t.equal(c.sub.status(), 'live');
@@ -90,14 +93,14 @@ t.test('upgrades refused: long-polling within 5 s, nothing missed; back to the W
   proxy.blockUpgrades(true);
   const c = client('cat');
   const started = Date.now();
-  await until(async () => c.sub.status() === 'polling', 5000, 'polling');
+  await c.waitFor(() => c.sub.status() === 'polling', 5000, 'polling');
   t.ok(Date.now() - started < 5000, `fell back after ${Date.now() - started} ms`);
   const polled = await publish('cat', 4);
-  await until(async () => c.events.length === 4, 5000, '4 events over long-poll');
+  await c.waitFor(() => c.events.length === 4, 5000, '4 events over long-poll');
   proxy.blockUpgrades(false);
-  await until(async () => c.sub.status() === 'live', 5000, 'back on the WebSocket');
+  await c.waitFor(() => c.sub.status() === 'live', 5000, 'back on the WebSocket');
   const streamed = await publish('cat', 3);
-  await until(async () => c.events.length === 7, 5000, '3 more');
+  await c.waitFor(() => c.events.length === 7, 5000, '3 more');
   t.same(c.seqs(), [...polled, ...streamed], 'every event once, in order, across both transports');
   t.ok(c.statuses.indexOf('polling') < c.statuses.lastIndexOf('live'));
   await new Promise((r) => setTimeout(r, 2500)); // longer than probeEveryMs: probes stopped once live
@@ -110,26 +113,29 @@ t.test('a resume point beyond the replay limit reaches onGap, then it continues 
   await gw.close();
   gw = await startGw({ replayLimit: 2 });
   const from = await insertEvent(db.system, { appId: app.appId, userId: 'dan' });
-  await publish('dan', 4);
+  const published = await publish('dan', 4);
+  // the gateway resumes up to what it has released: until it has the 4 events, a resume from `from`
+  // replays the 2 or fewer it has (no gap) and the rest arrive live
+  await released(gw, published.at(-1)!);
   const c = client('dan', { after: from });
-  await until(async () => c.gaps.length === 1, 5000, 'a gap');
+  await c.waitFor(() => c.gaps.length === 1, 5000, 'a gap');
   t.match(c.gaps[0], { type: 'gap', after: from, reason: 'too_far_behind' });
-  await until(async () => c.sub.status() === 'live', 5000, 'live');
+  await c.waitFor(() => c.sub.status() === 'live', 5000, 'live');
   const next = await publish('dan', 1);
-  await until(async () => c.events.length === 1, 5000, 'the next event');
+  await c.waitFor(() => c.events.length === 1, 5000, 'the next event');
   t.same(c.seqs(), next, 'live from the gap\'s resume_seq: nothing replayed past the limit');
   c.sub.close();
 });
 
 t.test('the token is refreshed in band before it expires', async (t) => {
   const c = client('eve', { ttl: 3 });
-  await until(async () => c.sub.status() === 'live', 5000, 'live');
+  await c.waitFor(() => c.sub.status() === 'live', 5000, 'live');
   await new Promise((r) => setTimeout(r, 4000)); // past the first token's expiry
   t.equal(c.sub.status(), 'live', 'still live');
   t.ok(c.tokens() >= 2, `getToken called ${c.tokens()} times`);
   t.notOk(c.statuses.includes('reconnecting'), 'the connection was kept, not reopened');
   const next = await publish('eve', 1);
-  await until(async () => c.events.length === 1, 5000, 'an event after the old expiry');
+  await c.waitFor(() => c.events.length === 1, 5000, 'an event after the old expiry');
   t.same(c.seqs(), next);
   c.sub.close();
 });

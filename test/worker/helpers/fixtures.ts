@@ -89,12 +89,13 @@ export async function pendingDeliveryJobs(pool: Pool): Promise<number> {
   return rows[0]!.n;
 }
 
-export async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+/** Polls probe until it answers; what (or what() at the timeout, to say what was seen) names it in the error. */
+export async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, what: string | (() => string) = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
