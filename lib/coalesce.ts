@@ -5,7 +5,7 @@
 // and of successful webhook deliveries (worker/deliveries/success-batch.ts), and its loads of delivery
 // attempts (worker/deliveries/prepare.ts).
 // The server's group commit (server/group-commit.ts) is the same idea with members that may not
-// share one flush, and as many flushes in flight as GROUP_COMMIT_FLUSHES allows.
+// share one flush, and a second flush in flight once enough creates wait.
 
 /** Writes one key's gathered items: one answer per item, in order. A failure fails every item of the batch. */
 export type Flush<T, R> = (key: string, items: T[]) => Promise<R[]>;

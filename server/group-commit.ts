@@ -1,7 +1,7 @@
 // Group commit (issue 19): concurrent single creates share one transaction. A create that finds a
-// commit of its kind in flight (and no free flush) waits with the others that arrive meanwhile; when
-// a flush frees up, all of them are written in one transaction and committed together. At low load a
-// create starts its flush at once: no added wait. Each member keeps what it would have had alone:
+// commit in flight waits with the others that arrive meanwhile; when a flush frees up, all of them
+// are written in one transaction and committed together. A second flush starts beside the first only
+// once GROUP_COMMIT_MORE_AT creates wait. At low load a create starts its flush at once: no added wait. Each member keeps what it would have had alone:
 // its rate-limit hit (taken for the flush's members together as the flush starts, each answered with
 // the hits left before its own, in arrival order: a refused member is answered 429 and not written),
 // its row-level-security actor (oriva.act_as before its writes), its Idempotency-Key (claimed, and
@@ -51,8 +51,14 @@ interface Waiting {
 export interface GroupCommitOptions {
   /** GROUP_COMMIT: share transactions; off, every create is a transaction of its own (the old path). */
   enabled: boolean;
-  /** Flushes (transactions, connections) in flight at once. */
+  /** Flushes (transactions, connections) in flight at once, at most. */
   flushes: number;
+  /**
+   * A flush beyond the first starts only while at least this many creates wait. Each flush pays a
+   * transaction's fixed cost, so one at a time makes larger groups; under a burst (or behind a slow
+   * flush) the others run side by side.
+   */
+  moreAt: number;
   /** Most members in one flush. */
   maxMembers: number;
 }
@@ -89,7 +95,7 @@ export class GroupCommit {
   }
 
   private startFlushes(): void {
-    while (this.inFlight < this.options.flushes && this.queue.length > 0) {
+    while (this.inFlight < this.options.flushes && this.queue.length >= (this.inFlight === 0 ? 1 : this.options.moreAt)) {
       const members = this.take();
       this.inFlight += 1;
       void this.flush(members).finally(() => {

@@ -8,6 +8,7 @@ import pgLib from 'pg';
 import t from 'tap';
 import { makePool } from '../../lib/db.js';
 import { createApp } from '../../lib/apps.js';
+import { GroupCommit, type GroupKind } from '../../server/group-commit.js';
 import { startServer, type ServerHandle } from '../../server/server.js';
 import { testDatabase, type TestDatabase } from '../helpers/db.js';
 import { privatePostgres } from '../helpers/private-postgres.js';
@@ -226,4 +227,40 @@ t.test('Postgres killed during a shared transaction: every member is answered 50
   const { rows } = await check.query(`select external_id from oriva.platform_notifications order by external_id`);
   await check.end();
   t.same(rows.map((r) => r.external_id), ['first'], 'none of the ten was written');
+});
+
+t.test('a second flush starts beside the first only once GROUP_COMMIT_MORE_AT creates wait', async (t) => {
+  const pool = makePool(db.url, { role: 'oriva_api', max: 4 });
+  t.teardown(() => pool.end());
+  // A kind whose writes hold their flush open until the test lets them go.
+  let running = 0;
+  const sizes: number[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const kind: GroupKind<number> = {
+    name: 'held',
+    write: async (_client, _appId, items) => {
+      running += 1;
+      sizes.push(items.length);
+      await held;
+      running -= 1;
+      return items.map((item) => ({ status: 201, body: { item } }));
+    },
+  };
+  const commits = new GroupCommit(pool, { enabled: true, flushes: 2, moreAt: 4, maxMembers: 100 }, async () => []);
+  const submit = (item: number) => commits.submit(kind, { actor: { appId: 'held-app', keyHash: null }, key: null, item });
+  const settle = () => new Promise((r) => setTimeout(r, 150));
+
+  const replies = [submit(0)];
+  await settle();
+  t.same([running, sizes], [1, [1]], 'with no flush in flight, the first create starts one at once');
+  replies.push(submit(1), submit(2), submit(3));
+  await settle();
+  t.same([running, sizes], [1, [1]], 'three waiting (fewer than 4): no second flush');
+  replies.push(submit(4));
+  await settle();
+  t.same([running, sizes], [2, [1, 4]], 'the fourth starts a second flush with all four');
+  release();
+  t.same((await Promise.all(replies)).map((r) => (r.body as { item: number }).item), [0, 1, 2, 3, 4], 'each answered with its own reply');
+  t.same(commits.stats, { flushes: 2, members: 5, splits: 0 });
 });
