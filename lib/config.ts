@@ -41,7 +41,8 @@ export interface Config {
      * wait. Each flush pays a transaction's fixed cost, so fewer flushes make larger groups. Side by
      * side (bench/compare-trees.ts), against two flushes that start whenever one is free: 19% less CPU
      * per request at 1,000 req/s and 29% more at the closed-loop maximum; against one flush: the same
-     * CPU, 37% more at the maximum (issue 19). At 16 members a flush's fixed part is about a quarter of it.
+     * CPU, 37% more at the maximum (issue 19). At 16 members a flush's fixed part is about a quarter
+     * of it.
      */
     moreAt: number;
     /** GROUP_COMMIT_MAX: most creates in one shared transaction. */

@@ -1,7 +1,8 @@
 // Group commit (issue 19): concurrent single creates share one transaction. A create that finds a
 // commit in flight waits with the others that arrive meanwhile; when a flush frees up, all of them
 // are written in one transaction and committed together. A second flush starts beside the first only
-// once GROUP_COMMIT_MORE_AT creates wait. At low load a create starts its flush at once: no added wait. Each member keeps what it would have had alone:
+// once GROUP_COMMIT_MORE_AT creates wait. At low load a create starts its flush at once: no added
+// wait. Each member keeps what it would have had alone:
 // its rate-limit hit (taken for the flush's members together as the flush starts, each answered with
 // the hits left before its own, in arrival order: a refused member is answered 429 and not written),
 // its row-level-security actor (oriva.act_as before its writes), its Idempotency-Key (claimed, and
