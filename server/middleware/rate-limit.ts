@@ -120,7 +120,7 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
       const limiter = ratelimit({
         driver: 'redis',
         db: db as never,
-        namespace: `rl:${name}`,
+        namespace: namespaceOf(name),
         duration,
         max: config.rateLimits[name],
         id: (ctx) => id(ctx),
@@ -132,7 +132,7 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
     async takeShared(shared) {
       const byKey = new Map<string, number[]>();
       shared.forEach(({ name, id }, i) => {
-        const key = `rl:${name}:${id}`;
+        const key = `${namespaceOf(name)}:${id}`;
         const indexes = byKey.get(key);
         if (indexes) indexes.push(i);
         else byKey.set(key, [i]);
@@ -144,10 +144,9 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
         const taken = await hits.takeEach(key, durationOf(name), max, indexes.length);
         indexes.forEach((index, i) => {
           const { remaining, resetMs } = taken[i]!;
-          const reset = String(Math.ceil(resetMs / 1000));
           answers[index] = remaining > 0
-            ? { 'X-RateLimit-Limit': String(max), 'X-RateLimit-Remaining': String(remaining - 1), 'X-RateLimit-Reset': reset }
-            : limited(limitMessage(name), resetMs, { 'X-RateLimit-Limit': String(max), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': reset });
+            ? limitHeaders(max, remaining - 1, resetMs)
+            : limited(limitMessage(name), resetMs, limitHeaders(max, 0, resetMs));
         });
       }));
       return answers;
@@ -155,18 +154,22 @@ export function rateLimiters(pool: Pool, config: Config): RateLimiters {
     async charge(ctx, name, id, cost) {
       if (cost <= 0) return;
       const max = config.rateLimits[name];
-      const taken = await hits.take(`rl:${name}:${id}`, durationOf(name), max, cost);
+      const taken = await hits.take(`${namespaceOf(name)}:${id}`, durationOf(name), max, cost);
       if (taken.remaining >= cost) {
         ctx.set('X-RateLimit-Remaining', String(taken.remaining - cost));
         return;
       }
-      throw limited(`Rate limit exceeded: ${cost} ${name} requested, fewer left in this window`, taken.resetMs, {
-        'X-RateLimit-Limit': String(max),
-        'X-RateLimit-Remaining': String(taken.remaining),
-        'X-RateLimit-Reset': String(Math.ceil(taken.resetMs / 1000)),
-      });
+      throw limited(`Rate limit exceeded: ${cost} ${name} requested, fewer left in this window`, taken.resetMs, limitHeaders(max, taken.remaining, taken.resetMs));
     },
   };
+}
+
+/** Where a limit's counters live: koa-ratelimit's namespace, and the prefix of the keys taken directly. */
+const namespaceOf = (name: LimitName) => `rl:${name}`;
+
+/** The X-RateLimit-* headers koa-ratelimit sends, for the hits taken directly (the reset in seconds, rounded up). */
+function limitHeaders(max: number, remaining: number, resetMs: number): Record<string, string> {
+  return { 'X-RateLimit-Limit': String(max), 'X-RateLimit-Remaining': String(remaining), 'X-RateLimit-Reset': String(Math.ceil(resetMs / 1000)) };
 }
 
 /** A 429 with Retry-After counted up from the window's reset (rounded up to a second, as the reset header is). */
