@@ -100,9 +100,10 @@ export function startHeartbeat(events: WorkerEvents, pool: Pool, log: Logger, op
       await running;
       await releaseGone().catch(() => {});
       // After a graceful stop the jobs still locked to this process's pools were fetched ahead
-      // (graphile-worker's local queue) and never run: back with the attempt their fetch counted
-      // undone (oriva.return_unstarted_jobs). Without closing() (the runner could not start), no
-      // pool ran a job.
+      // (graphile-worker's local queue) and never run. A pool gives those back itself as it stops;
+      // these are what one could not (Postgres gone as it stopped, or a pool that never finished
+      // stopping): back with the attempt their fetch counted undone (oriva.return_unstarted_jobs).
+      // Without closing() (the runner could not start), no pool ran a job.
       const stopped = [...ids, ...finished];
       ids.clear();
       finished.clear();

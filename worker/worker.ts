@@ -84,7 +84,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
     taskList: options.tasks ?? taskList({ config, databaseUrl, log, pool, webhookClient, admission, metrics, mailer }),
     crontabFile: fromRoot('worker', 'crontab'),
     noHandleSignals: true,
-    logger: graphileLogger(log, () => stopping),
+    logger: graphileLogger(log),
   };
 
   let runner: Runner;
@@ -146,10 +146,7 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   events.on('pool:gracefulShutdown:complete', whenShutDown);
   events.on('pool:gracefulShutdown:error', whenShutDown);
 
-  // Set before the runner's stop, which logs the local queue's failure while it is being called.
-  let stopping = false;
   const close = async () => {
-    stopping = true;
     heartbeat.closing();
     // Graceful: stop taking jobs and let the ones in flight (deliveries included) finish.
     await runner.stop().catch((err: Error) => {
@@ -166,26 +163,10 @@ export async function startWorker(config: Config, databaseUrl: string, log: Logg
   };
 }
 
-/**
- * graphile-worker 0.17.3 (and 0.18) stopping with jobs still waiting in its local queue starts the
- * query that gives them back but then refuses to track it once the queue is released ("Cannot
- * background something when the queue is already released"), and reports its shutdown as failed, in
- * six error lines. The jobs it ran have finished by then, and the heartbeat's stop makes sure the
- * waiting ones are back with their attempt undone (worker/heartbeat.ts); so while closing, those lines
- * are one info line.
- */
-const LOCAL_QUEUE_RELEASE_BUG = /Cannot background something when the queue is already released|Errors occurred whilst deactivating queue/;
-
 /** graphile-worker's log lines go through our pino logger. */
-function graphileLogger(log: Logger, closing: () => boolean): GraphileLogger {
-  let explained = false;
+function graphileLogger(log: Logger): GraphileLogger {
   return new GraphileLogger((scope) => (logLevel, message, meta) => {
     const level: string = logLevel; // a const enum of strings, not importable under isolatedModules
-    if (level === 'error' && closing() && LOCAL_QUEUE_RELEASE_BUG.test(message)) {
-      if (!explained) log.info('job pool stopped with jobs still fetched ahead; they are given back by the heartbeat');
-      explained = true;
-      return;
-    }
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
     if (!log.isLevelEnabled(method)) return; // one line per job otherwise costs a child logger each
     log.child({ ...scope })[method](meta ?? {}, message);

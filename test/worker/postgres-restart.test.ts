@@ -2,6 +2,8 @@
 // none is lost. A private cluster, never the shared one.
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskList } from 'graphile-worker';
+import pg_ from 'pg';
 import t from 'tap';
 import { createApp } from '../../lib/apps.js';
 import { makePool } from '../../lib/db.js';
@@ -74,4 +76,46 @@ t.test('Postgres gone as a delivery is answered: the job is given back and deliv
   t.equal(requests[1]!.headers['webhook-id'], first!.headers['webhook-id'], 'with the same webhook-id');
   const log = await until(async () => { const r = await deliveryLog(pool, hook.id); return r.length === 1 && r; }, 10_000, 'the success recorded');
   t.match(log, [{ success: true, status_code: 200 }], 'and recorded once, as a success');
+});
+
+// graphile-worker 0.17.3 releases a local queue that still holds jobs it fetched ahead by starting the
+// query that gives them back and then refusing to track it ("Cannot background something when the
+// queue is already released"). With Postgres gone that query fails, untracked: an unhandled
+// rejection, which ends a Node process. patches/graphile-worker+0.17.3.patch tracks it.
+t.test('Postgres gone while jobs wait in the local queue: no unhandled rejection, every job runs', async (t) => {
+  const pg = await privatePostgres(t);
+  const owner = new pg_.Pool({ connectionString: pg.url, max: 1 });
+  owner.on('error', () => {});
+  t.teardown(() => owner.end());
+  const started: number[] = [];
+  const gates: (() => void)[] = [];
+  let open = false;
+  const tasks: TaskList = {
+    held: async (payload) => {
+      started.push((payload as { n: number }).n);
+      if (!open) await new Promise<void>((resolve) => gates.push(resolve));
+    },
+  };
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  t.teardown(() => void process.off('unhandledRejection', onRejection));
+
+  const config = testConfig();
+  // Two slots, and two more jobs fetched ahead into the local queue.
+  const worker = await startWorker(config, pg.url, testLogger('worker', config), { tasks, concurrency: 2, pollIntervalMs: 100, heartbeat: { intervalMs: 500, staleAfterMs: 60_000 } });
+  t.teardown(() => worker.close());
+  await owner.query(`select graphile_worker.add_job('held', json_build_object('n', n)) from generate_series(1, 5) n`);
+  await until(async () => started.length === 2, 10_000, 'two jobs running');
+  await sleep(300); // the local queue fetches the next two
+  await pg.stop();
+  gates.shift()!(); // its completion fails: the pool shuts down with jobs still waiting in its local queue
+  await sleep(1000);
+  open = true;
+  gates.splice(0).forEach((pass) => pass());
+  await pg.start();
+
+  await until(async () => new Set(started).size === 5, 30_000, () => `every job run (${started.join(', ')})`);
+  t.same([...new Set(started)].sort(), [1, 2, 3, 4, 5], 'every job ran');
+  t.same(rejections.map(String), [], 'no unhandled rejection');
 });
