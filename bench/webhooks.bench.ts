@@ -1,7 +1,9 @@
 // npm run bench -- webhooks: signed webhook deliveries per second to a local keep-alive receiver,
 // and event → first attempt latency (p50/p99) at a fixed arrival rate (open model: events are
 // inserted on a timer, whatever the worker does). Reference measured in the same run on the same
-// Postgres: graphile-worker running no-op jobs. synchronous_commit stays on. The receiver runs in its
+// Postgres: graphile-worker running no-op jobs; and for the worker's CPU, the part no task can do
+// without: a no-op job (with the worker's local queue) plus the same deliveries signed and POSTed
+// alone. synchronous_commit stays on. The receiver runs in its
 // own process (bench/webhook-receiver.ts), so the CPU figures per delivery are the worker's (this
 // process), Postgres' and the receiver's, each on its own. BENCH_WEBHOOK_PROFILE=<file>: a V8 CPU
 // profile of this process while the backlog drains (the worker's share of it), for chrome devtools.
@@ -18,7 +20,12 @@ import { createApp } from '../lib/apps.js';
 import { loadConfig } from '../lib/config.js';
 import { listen } from '../lib/listen.js';
 import { makeLogger } from '../lib/log.js';
+import type { EventRow } from '../lib/events.js';
 import { fromRoot } from '../lib/paths.js';
+import { makeWebhookClient } from '../lib/webhooks/http-client.js';
+import { defaultAdmissionLimits } from '../worker/deliveries/admission.js';
+import { callWebhook } from '../worker/deliveries/call.js';
+import { webhookBody, type WebhookRow } from '../worker/deliveries/prepare.js';
 import { startWorker } from '../worker/worker.js';
 import { postgresCpuSeconds, postmasterPid, processCpuSeconds } from './cpu.js';
 import { BENCH_SECRETS_KEY, benchDatabase } from './database.js';
@@ -34,6 +41,7 @@ const FANOUT_EVENTS = Number(process.env.BENCH_WEBHOOK_FANOUT_EVENTS ?? 100);
 const FANOUT_RATE = 20; // events/s, each to FANOUT_APPS webhooks
 const PROFILE = process.env.BENCH_WEBHOOK_PROFILE;
 
+const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.from('bench-secret-bench-secret-bench!').toString('base64')}`;
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,16 +100,16 @@ try {
     const rate = THROUGHPUT_EVENTS / noopSeconds;
     const perJob = (s: number) => `${((s / THROUGHPUT_EVENTS) * 1e6).toFixed(0)} µs`;
     console.log(`${label}${rate.toFixed(0)} jobs/s (${THROUGHPUT_EVENTS} jobs in ${noopSeconds.toFixed(2)} s); CPU per job: worker ${perJob(noopCpuS)}, Postgres ${perJob(noopPostgresS)}`);
-    return rate;
+    return { rate, cpuPerJob: noopCpuS / THROUGHPUT_EVENTS };
   };
-  const noopBefore = await noopReference('reference: graphile-worker no-op jobs      ');
+  const { rate: noopBefore } = await noopReference('reference: graphile-worker no-op jobs      ');
 
   const appPool = new pg.Pool({ connectionString: db.url, max: 8, options: '-c role=oriva_system' });
   appPool.on('error', () => {});
   const app = await createApp(appPool, { id: 'bench-app', name: 'Bench', iconUrl: null, platform: false });
   await appPool.query(
     `insert into oriva.app_webhooks (app_id, webhook_url, webhook_secret, subscribed_events) values ($1, $2, $3, '{notification.*}')`,
-    [app.app_id, `http://127.0.0.1:${port}/hook`, `whsec_${Buffer.from('bench-secret-bench-secret-bench!').toString('base64')}`],
+    [app.app_id, `http://127.0.0.1:${port}/hook`, BENCH_WEBHOOK_SECRET],
   );
   const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: BENCH_SECRETS_KEY, WEBHOOK_ALLOWLIST: '127.0.0.1', LOG_LEVEL: 'warn' });
 
@@ -147,12 +155,54 @@ try {
   const { rows: [logged] } = await admin.query(`select count(*)::int as n, count(*) filter (where success)::int as ok from oriva.webhook_delivery_log`);
   const committed = (await commits()) - commitsBefore - 1; // less the backlog's insert
   const rate = THROUGHPUT_EVENTS / seconds;
-  const noopAfter = await noopReference('reference again after the drain:          ');
+  const { rate: noopAfter } = await noopReference('reference again after the drain:          ');
   const noopRate = (noopBefore + noopAfter) / 2;
   const noopLocalQueue = await noopReference(`no-op jobs with the worker's local queue (${CONCURRENCY}):  `, CONCURRENCY);
   const perDelivery = (s: number) => `${((s / THROUGHPUT_EVENTS) * 1e6).toFixed(0)} µs`;
-  console.log(`signed deliveries (backlog of ${THROUGHPUT_EVENTS}, received and recorded)   ${rate.toFixed(0)} deliveries/s in ${seconds.toFixed(2)} s = ${(rate / noopRate).toFixed(2)} × no-op jobs (their mean, ${noopRate.toFixed(0)} jobs/s; target ≥ 0.80: ${rate / noopRate >= 0.8 ? 'OK' : 'MISSED'}; ${(rate / noopLocalQueue).toFixed(2)} × no-op jobs with the local queue); all received after ${receivedSeconds.toFixed(2)} s; ${logged.ok}/${logged.n} logged as success (with the ${WARMUP} of the warm-up)`);
+  const postCpu = await signedPostsAlone();
+  const floor = postCpu + noopLocalQueue.cpuPerJob;
+  console.log(`signed deliveries (backlog of ${THROUGHPUT_EVENTS}, received and recorded)   ${rate.toFixed(0)} deliveries/s in ${seconds.toFixed(2)} s = ${(rate / noopRate).toFixed(2)} × no-op jobs (their mean, ${noopRate.toFixed(0)} jobs/s; target ≥ 0.80: ${rate / noopRate >= 0.8 ? 'OK' : 'MISSED'}; ${(rate / noopLocalQueue.rate).toFixed(2)} × no-op jobs with the local queue); all received after ${receivedSeconds.toFixed(2)} s; ${logged.ok}/${logged.n} logged as success (with the ${WARMUP} of the warm-up)`);
   console.log(`CPU per delivery while draining: worker ${perDelivery(cpuS)} (user ${perDelivery(cpuUsed.user / 1e6)}, system ${perDelivery(cpuUsed.system / 1e6)}; target ≤ 250 µs: ${cpuS / THROUGHPUT_EVENTS <= 250e-6 ? 'OK' : 'MISSED'}), Postgres ${perDelivery(postgresS)}, receiver ${perDelivery(receiverS)} (of ${perDelivery(2 * seconds)} the 2 cores had); ${(committed / THROUGHPUT_EVENTS).toFixed(2)} transactions per delivery (graphile-worker's and the task's, all of this database's)`);
+  console.log(`  worker CPU before any work of the task's own: ${(floor * 1e6).toFixed(0)} µs (a no-op job with the local queue + a signed POST alone); the deliveries cost ${(cpuS / THROUGHPUT_EVENTS / floor).toFixed(2)} × that`);
+
+  /**
+   * The HTTP part alone: the drain's deliveries signed and POSTed again with the worker's client and
+   * call step, to the same receiver, as many at a time as the worker lets one app have. CPU seconds
+   * per POST of this process.
+   */
+  async function signedPostsAlone(): Promise<number> {
+    const { rows: events } = await admin.query<{ event: EventRow }>(
+      `select to_jsonb(e) as event from (select id, seq, app_id, user_id, event_category, event_type, entity_type, entity_id,
+                                                event_data, created_at from oriva.platform_events order by seq limit $1) e`,
+      [THROUGHPUT_EVENTS],
+    );
+    const client = makeWebhookClient({ allowlist: ['127.0.0.1'] });
+    const webhook: WebhookRow = {
+      id: randomUUID(), app_id: app.app_id, webhook_url: `http://127.0.0.1:${port}/hook`, webhook_secret: BENCH_WEBHOOK_SECRET,
+      previous_secret: null, previous_secret_expires_at: null, is_active: true, max_retries: 5, retry_backoff_seconds: 60,
+      consecutive_failures: 0, last_failure_at: null,
+    };
+    let next = 0;
+    const post = async () => {
+      for (let i = next++; i < events.length; i = next++) {
+        const { event } = events[i]!;
+        const job = { webhook_id: webhook.id, event_id: event.id, delivery_id: `msg_alone_${i}`, attempt: 1 };
+        const outcome = await callWebhook(client, { job, webhook, eventType: 'notification.dismissed', eventId: event.id, body: webhookBody(event) });
+        if (!outcome.ok) throw new Error(`a POST alone failed: ${JSON.stringify(outcome)}`);
+      }
+    };
+    const slots = defaultAdmissionLimits(CONCURRENCY).perApp;
+    await Promise.all(Array.from({ length: slots }, post)); // warm: connections open, code optimised
+    next = 0;
+    const before = cpuUsage();
+    const started = performance.now();
+    await Promise.all(Array.from({ length: slots }, post));
+    const postSeconds = (performance.now() - started) / 1000;
+    const used = cpuSeconds(cpuUsage(before));
+    await client.close();
+    console.log(`reference: the same ${events.length} deliveries signed and POSTed alone (${slots} at a time)   ${(events.length / postSeconds).toFixed(0)}/s; CPU per POST: worker ${((used / events.length) * 1e6).toFixed(0)} µs`);
+    return used / events.length;
+  }
 
   /** Attempts deferred so far (busy: an app or endpoint at its share; breaker_open). */
   const deferred = async () => {
