@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskList } from 'graphile-worker';
-import pg_ from 'pg';
+import pgLib from 'pg';
 import t from 'tap';
 import { createApp } from '../../lib/apps.js';
 import { makePool } from '../../lib/db.js';
@@ -84,7 +84,7 @@ t.test('Postgres gone as a delivery is answered: the job is given back and deliv
 // rejection, which ends a Node process. patches/graphile-worker+0.17.3.patch tracks it.
 t.test('Postgres gone while jobs wait in the local queue: no unhandled rejection, every job runs', async (t) => {
   const pg = await privatePostgres(t);
-  const owner = new pg_.Pool({ connectionString: pg.url, max: 1 });
+  const owner = new pgLib.Pool({ connectionString: pg.url, max: 1 });
   owner.on('error', () => {});
   t.teardown(() => owner.end());
   const started: number[] = [];
