@@ -2,8 +2,8 @@
 // finishes. At low load an item is written at once (no added wait); under load the batches grow with
 // it instead of queueing one statement each on the same row. Used by the rate-limit counters
 // (server/middleware/rate-limit.ts), the worker's records of sent emails (worker/email/sent-batch.ts)
-// and of successful webhook deliveries (worker/deliveries/success-batch.ts), and its loads of delivery
-// attempts (worker/deliveries/prepare.ts).
+// and of successful webhook deliveries (worker/deliveries/success-batch.ts), its loads of delivery
+// attempts (worker/deliveries/prepare.ts) and its deferrals of them (worker/deliveries/defer-batch.ts).
 // The server's group commit (server/group-commit.ts) is the same idea with members that may not
 // share one flush, and a second flush in flight once enough creates wait.
 

@@ -5,27 +5,25 @@
 // circuit breaker is open, or its app or endpoint uses its share of the worker — is deferred: the same
 // attempt is enqueued again for later and this job ends, holding no slot while it waits.
 import type { Task } from 'graphile-worker';
-import { run } from '../../lib/db.js';
-import { sqlFile } from '../../lib/sql.js';
 import type { HttpOutcome } from '../../lib/webhooks/http-client.js';
 import { breakerWaitMs } from '../../lib/webhooks/retry-policy.js';
 import { callWebhook } from '../deliveries/call.js';
+import { makeDeferBatcher } from '../deliveries/defer-batch.js';
 import { makePreparer, type PreparedDelivery } from '../deliveries/prepare.js';
 import { recordOutcome } from '../deliveries/record.js';
 import { makeSuccessBatcher } from '../deliveries/success-batch.js';
 import type { TaskDeps } from './index.js';
-
-const scheduleAttempt = sqlFile('deliveries/schedule_attempt');
 
 const unsendable = (error: string): HttpOutcome =>
   ({ ok: false, status: null, ms: 0, body: null, headers: null, error, kind: 'unsendable', retryAfter: undefined });
 
 export function webhookDeliver({ config, pool, webhookClient, admission, metrics, log }: TaskDeps): Task<'webhook_deliver'> {
   const successes = makeSuccessBatcher(pool);
+  const deferrals = makeDeferBatcher(pool);
   const prepareDelivery = makePreparer(pool, config.secrets);
   const defer = async (delivery: PreparedDelivery, delayMs: number, reason: 'breaker_open' | 'busy') => {
     metrics.deliveriesDeferred.inc({ reason });
-    await run(pool, scheduleAttempt, [delivery.webhook.id, delivery.eventId, delivery.job.attempt, delayMs]);
+    await deferrals.defer({ webhookId: delivery.webhook.id, eventId: delivery.eventId, attempt: delivery.job.attempt, delayMs });
     if (log.isLevelEnabled('debug')) log.debug({ deliveryId: delivery.job.delivery_id, attempt: delivery.job.attempt, reason, delayMs }, 'delivery deferred');
   };
 
