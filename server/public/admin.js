@@ -5,8 +5,9 @@ import { createClient, OrivaApiError } from '/assets/client/index.js';
 
 // The chart library, loaded on its own: if it cannot run in this browser (uPlot formats numbers with
 // navigator.language at load, which some systems report as e.g. "en-US@posix"), the console still
-// works and shows each chart's data as its table.
-const uPlot = await import('/assets/vendor/uplot.js').then((module) => module.default, () => null);
+// works and shows each chart's data as its table. Not awaited here: the sign-in form's handler must
+// be in place as soon as the page is, or a key typed and submitted meanwhile reloads the page.
+const chartLibrary = import('/assets/vendor/uplot.js').then((module) => module.default, () => null);
 
 const KEY_STORAGE = 'oriva.admin.key';
 const $ = (id) => document.getElementById(id);
@@ -89,7 +90,7 @@ function renderTable(table, columns, buckets, interval) {
   table.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));
 }
 
-function drawChart(container, columns, buckets) {
+function drawChart(uPlot, container, columns, buckets) {
   if (!uPlot) {
     container.replaceChildren(el('p', { class: 'hint', text: 'Charts cannot be drawn in this browser: the figures are in the data table below.' }));
     container.closest('figure').querySelector('details').open = true;
@@ -126,13 +127,14 @@ async function loadOverview() {
     $('overview-error').textContent = err.message;
     return;
   }
+  const uPlot = await chartLibrary;
   renderRates(stats.rates);
   for (const { chart } of state.charts) chart.destroy();
   state.charts = [];
   $('chart-notifications').replaceChildren();
   $('chart-webhooks').replaceChildren();
-  drawChart($('chart-notifications'), NOTIFICATION_SERIES, stats.buckets);
-  drawChart($('chart-webhooks'), WEBHOOK_SERIES, stats.buckets);
+  drawChart(uPlot, $('chart-notifications'), NOTIFICATION_SERIES, stats.buckets);
+  drawChart(uPlot, $('chart-webhooks'), WEBHOOK_SERIES, stats.buckets);
   renderTable($('data-notifications'), NOTIFICATION_SERIES, stats.buckets, interval);
   renderTable($('data-webhooks'), WEBHOOK_SERIES, stats.buckets, interval);
   $('rolled-up').textContent = `Figures as of ${when(stats.rolled_up_to)} (the rollups run every minute).`;

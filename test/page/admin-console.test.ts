@@ -125,6 +125,30 @@ t.test('without its chart library the console still shows every figure, as table
   await page.close();
 });
 
+// The chart library arrives late (a slow network, a busy machine): a key submitted before it did
+// still signs in, and the charts are drawn once it is there.
+t.test('a key submitted while the chart library is still loading signs in', async (t) => {
+  const page = await browser.newPage({ locale: 'en-US' });
+  const seen = watchPage(page);
+  let release = () => {};
+  const arrived = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/assets/vendor/uplot.js', async (route) => {
+    await arrived;
+    await route.continue();
+  });
+  await page.goto(`${server.url}/admin`, { waitUntil: 'domcontentloaded' });
+  await page.locator('#key-input').fill(core.apiKey);
+  await page.locator('#key-input').press('Enter');
+  await page.locator('#who').waitFor();
+  t.equal(await page.locator('#who').textContent(), 'Oriva Core', 'signed in before the chart library arrived');
+  release();
+  await page.locator('#chart-notifications canvas').waitFor();
+  await page.locator('#apps-table tbody tr').first().waitFor();
+  t.equal(await page.locator('#apps-table tbody tr').count(), 2, 'then the figures are drawn');
+  t.same(seen, { dialogs: [], errors: [] });
+  await page.close();
+});
+
 t.test('search finds a notification by a word of its body', async (t) => {
   const page = await browser.newPage({ locale: 'en-US' });
   const seen = watchPage(page);
