@@ -363,7 +363,7 @@ create function oriva.enqueue_notification_expiry(notification_id uuid, run_at t
                          'expire:' || notification_id::text)
   $$;
 
-create function oriva.enqueue_webhook_deliveries(webhook_ids uuid[], event_ids uuid[], attempt integer, run_at timestamp with time zone) returns void
+create function oriva.enqueue_webhook_attempts(webhook_ids uuid[], event_ids uuid[], attempts integer[], run_ats timestamp with time zone[]) returns void
   language sql volatile security definer
   set search_path = pg_catalog
   set plan_cache_mode = force_generic_plan
@@ -372,8 +372,8 @@ create function oriva.enqueue_webhook_deliveries(webhook_ids uuid[], event_ids u
       from graphile_worker.add_jobs(array(
         select row('webhook_deliver',
                    json_build_object('webhook_id', d.webhook_id, 'event_id', d.event_id, 'delivery_id', d.delivery_id,
-                                     'attempt', attempt),
-                   null, run_at,
+                                     'attempt', attempts[d.ord]),
+                   null, run_ats[d.ord],
                    -- our own retry schedule lives in the task; graphile-worker's attempts only cover a
                    -- worker that crashed or lost its database in the middle of an attempt
                    3,
@@ -383,6 +383,15 @@ create function oriva.enqueue_webhook_deliveries(webhook_ids uuid[], event_ids u
                   from unnest(webhook_ids, event_ids) with ordinality as u (webhook_id, event_id, ord)
                  order by u.webhook_id, u.event_id, u.ord) d
          order by d.ord));
+  $$;
+
+create function oriva.enqueue_webhook_deliveries(webhook_ids uuid[], event_ids uuid[], attempt integer, run_at timestamp with time zone) returns void
+  language sql volatile security definer
+  set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
+  as $$
+    select oriva.enqueue_webhook_attempts(webhook_ids, event_ids, array_fill(attempt, array[cardinality(webhook_ids)]),
+                                          array_fill(run_at, array[cardinality(webhook_ids)]));
   $$;
 
 create function oriva.enqueue_webhook_delivery(webhook_id uuid, event_id uuid, attempt integer, run_at timestamp with time zone) returns void
