@@ -1,6 +1,7 @@
 // graphile-worker jobs: their identifiers and payloads, the contract between whoever enqueues (API
 // transactions, database triggers, replays, worker/crontab) and the worker tasks that consume them.
-// The SQL side enqueues through oriva.enqueue_webhook_deliveries (and its one-delivery form
+// The SQL side enqueues through oriva.enqueue_webhook_attempts (and its forms with one attempt
+// number and time for all, oriva.enqueue_webhook_deliveries, and for one delivery,
 // oriva.enqueue_webhook_delivery), oriva.enqueue_notification_expiry,
 // oriva.enqueue_email_digest and oriva.enqueue_broadcast_emails;
 // test/db/definitions.test.ts fails when their identifiers, worker/crontab or the worker's task
