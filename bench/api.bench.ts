@@ -188,6 +188,9 @@ try {
   console.log(`batch endpoint (100 per request, 4 concurrent): ${perSecond.toFixed(0)} notifications/s, ${show(batch)}; server CPU ${share(batchRun.serverS, SECONDS)} (target ≥ 10,000, DESIGN §7: ${perSecond >= 10_000 ? 'OK' : 'MISSED'}; ≥ 15,000, issue 19: ${perSecond >= 15_000 ? 'OK' : 'MISSED'})`);
   // What limits it: CPU per notification against what the machine's cores allow at 15,000/s.
   console.log(`  CPU per notification: server ${perNotification(batchRun.serverS)}, Postgres ${perNotification(batchRun.postgresS)}; machine ${(batchRun.busy * 100).toFixed(0)}% busy; 15,000/s on ${cpus().length} cores leaves ${((cpus().length / 15_000) * 1e6).toFixed(0)} µs per notification for everything`);
+  const floor = await bareRowsFloor(db.url, postmaster, SECONDS / 2);
+  const postgresUs = (batchRun.postgresS / (batch.requests * 100)) * 1e6;
+  console.log(`  Postgres floor: the same three rows per notification in bare tables (primary keys only; no other index, foreign key, trigger, routing or row-level security), 100 per statement, 4 concurrent: ${floor.toFixed(0)} µs per notification; the create costs ${(postgresUs / floor).toFixed(1)}× it`);
 
   // 6. Feed query for a user with 10,000 notifications.
   for (let i = 0; i < 100; i++) {
@@ -234,6 +237,62 @@ async function sideBySide(rounds: number, a: () => Promise<number>, b: () => Pro
     }
   }
   return [sumA / rounds, sumB / rounds];
+}
+
+/**
+ * What a notification's writes cost Postgres with nothing of ours around them: a notification row,
+ * its state row and an event row carrying the notification as JSON, in tables with a primary key
+ * only (in a schema of their own, dropped after), inserted 100 per statement and transaction by 4
+ * connections, as the batch endpoint does. Postgres CPU per notification: the reference for the
+ * batch figure, to say how much of its cost is the schema's indexes, foreign keys, triggers and
+ * routing rather than the rows themselves.
+ */
+async function bareRowsFloor(url: string, postmaster: number, seconds: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  try {
+    await pool.query(`
+      create schema bench_floor;
+      create table bench_floor.notifications (
+        id uuid primary key default gen_random_uuid(), app_id text not null, external_id text not null, user_id text not null,
+        notification_type text not null, title text not null, body text not null, action_url text, priority text not null,
+        context_data jsonb not null, created_at timestamptz not null default now());
+      create table bench_floor.states (
+        notification_id uuid primary key, user_id text not null, status text not null default 'unread',
+        updated_at timestamptz not null default now());
+      create table bench_floor.events (
+        id uuid primary key default gen_random_uuid(), seq bigint generated always as identity, app_id text not null,
+        user_id text, event_type text not null, event_data jsonb not null, created_at timestamptz not null default now())`);
+    const insert = `
+      with n as (
+        insert into bench_floor.notifications (app_id, external_id, user_id, notification_type, title, body, action_url, priority, context_data)
+        select 'bench-app', x, 'bench_user', 'session_reminder', 'Session starting in 10 minutes', 'Your session with Sarah starts soon',
+               'workbuddy://session/789', 'high', '{"session_id": "session_789"}'
+        from unnest($1::text[]) x
+        returning *),
+      s as (insert into bench_floor.states (notification_id, user_id) select id, user_id from n),
+      e as (insert into bench_floor.events (app_id, user_id, event_type, event_data)
+            select app_id, user_id, 'notification.created', jsonb_build_object('notification', to_jsonb(n)) from n)
+      select count(*) from n`;
+    let k = 0;
+    const write = async () => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query({ name: 'bench_floor', text: insert, values: [Array.from({ length: 100 }, () => `floor-${k++}`)] });
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    await closedLoop(4, 1, write);
+    const before = postgresCpuSeconds(postmaster);
+    const start = k;
+    await closedLoop(4, seconds, write);
+    return ((postgresCpuSeconds(postmaster) - before) / (k - start)) * 1e6;
+  } finally {
+    await pool.query('drop schema if exists bench_floor cascade').catch(() => {});
+    await pool.end();
+  }
 }
 
 async function closedLoop(concurrency: number, seconds: number, fn: () => Promise<unknown>): Promise<number> {
