@@ -18,6 +18,7 @@ import { fromRoot } from '../lib/paths.js';
 import { benchNotification, spawnApiServer } from './api-server.js';
 import { postgresCpuSeconds, postmasterPid, processCpuSeconds } from './cpu.js';
 import { closedLoad, loadClient, openLoad, type LoadRequest } from './load.js';
+import { median } from './median.js';
 
 const other = process.argv[2];
 if (!other) {
@@ -78,11 +79,6 @@ async function startSide(root: string, name: string, env: Record<string, string>
   await openLoad(side.client, { rate: 1000, seconds: 2 }, side.post); // warm-up
   return side;
 }
-
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 try {
   const here = await startSide(fromRoot(), 'here');

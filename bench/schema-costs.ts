@@ -14,6 +14,7 @@ import { createMigratedDatabase, dropDatabase, releaseScratchServer, scratchServ
 import { insertNotifications } from '../lib/notifications.js';
 import { benchNotification } from './api-server.js';
 import { processCpuSeconds } from './cpu.js';
+import { median } from './median.js';
 
 const ROUNDS = Number(process.env.SCHEMA_COSTS_ROUNDS ?? 8);
 const BLOCK = Number(process.env.SCHEMA_COSTS_BLOCK ?? 20);
@@ -85,8 +86,6 @@ async function side(name: string, ddl: string | null): Promise<Side> {
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 try {
   console.log(`# Postgres CPU per notification of a ${BATCH}-item create (one backend's), as migrated / with a part dropped; ${ROUNDS} rounds of ${BLOCK} creates per side, the order flipping every round`);
   const base = await side('base', null);
@@ -100,7 +99,7 @@ try {
     }
     await without.end();
     const shown = rounds.map(([a, b]) => `${a.toFixed(0)}/${b.toFixed(0)}`).join(' ');
-    console.log(`without ${variant.what}: median ${median(rounds.map(([a]) => a)).toFixed(0)} → ${median(rounds.map(([, b]) => b)).toFixed(0)} µs, saving ${median(rounds.map(([a, b]) => a - b)).toFixed(0)} µs (median of the rounds' differences; rounds ${shown})`);
+    console.log(`without ${variant.what}: median ${median(rounds.map(([a]) => a)).toFixed(0)} → ${median(rounds.map(([, b]) => b)).toFixed(0)} µs, saving ${Math.round(median(rounds.map(([a, b]) => a - b)))} µs (median of the rounds' differences; rounds ${shown})`);
   }
   await base.end();
 } finally {
